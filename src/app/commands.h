@@ -1,0 +1,11 @@
+// Every command's registration function; main() calls them in this order, which is
+// also the order of `furrow --help`.
+#pragma once
+
+#include "app/command.h"
+
+namespace furrow::app {
+
+void RegisterVersionCommand(CLI::App& app, Commands& commands);
+
+}  // namespace furrow::app
