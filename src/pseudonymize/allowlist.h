@@ -1,0 +1,137 @@
+// The allowlist: what pseudonymization leaves in the clear. Everything else is
+// replaced by its pseudonym (default deny). The file format, every entry of the
+// default allowlist and why it is safe are in docs/privacy.md; the default itself is
+// config/allowlist.yaml, embedded in the binary.
+//
+//   version: 1
+//   non_string_values: null        # or "pseudonym": what a JSON number or boolean
+//                                  # that is not allowlisted becomes (default null)
+//   fields: [app_id, platform, event, ...]     # atomic fields kept by name
+//   parameters: [...]              # extra tracker parameters kept in bad rows (those
+//                                  # that fill a field follow `fields`)
+//   headers: [Content-Type]        # HTTP header names whose values are kept
+//   schemas:                       # self-describing JSON, by schema criterion
+//     - schema: iglu:com.gitlab/gitlab_standard/jsonschema/1-*-*   # or a list
+//       keep:                      # property paths, relative to the entity's data
+//         - environment            # a leaf kept as it is
+//         - {path: failure.messages[].error, values: [INVALID_SCHEMAVER]}  # only these
+//         - {path: failure.messages[].schemaKey, format: iglu}             # only if well-formed
+//       read:                      # how to look inside a value (never keeps anything
+//         - {path: payload.body, as: json_text}            # by itself)
+//
+// Paths: `a.b` member b of member a; `a[]` each element of array a; `$` the data
+// itself. Only leaves (strings, numbers, booleans) are kept; an allowlisted path
+// naming an object keeps nothing by itself. Formats: `iglu` (an Iglu URI or
+// criterion), `token` (1-128 of [A-Za-z0-9._-]), `schemaver` (M-R-A).
+// Readers: self_describing ({schema, data}: the data follows the rules of the schema
+// it names), json_text (a string holding self-describing JSON), enriched_event (an
+// object of atomic fields, as in enriched bad rows), tracker_parameters ([{name,
+// value}] or {name: value}), http_headers (["Name: value"]).
+//
+// Errors: Parse and LoadFile return kInvalidArgument naming the line or entry at
+// fault (an unknown key is an error, so a typo cannot silently widen or narrow the
+// list); LoadFile returns kNotFound for a missing file.
+//
+// Thread safety: immutable after loading; safe for concurrent use.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "event/enriched_event.h"
+
+namespace furrow::pseudonymize {
+
+enum class NonStringPolicy {
+  kNull,       // default: a number or boolean that is not allowlisted becomes null
+  kPseudonym,  // it becomes the pseudonym (a string) of its JSON text
+};
+
+enum class ValueFormat { kAny, kIglu, kToken, kSchemaVer };
+
+enum class Reader {
+  kNone,
+  kSelfDescribing,
+  kJsonText,
+  kEnrichedEvent,
+  kTrackerParameters,
+  kHttpHeaders,
+};
+
+// One node of a schema's path tree.
+struct PathRule {
+  bool keep = false;
+  ValueFormat format = ValueFormat::kAny;
+  std::vector<std::string> values;  // when not empty, only these values are kept
+  Reader reader = Reader::kNone;
+  std::map<std::string, std::unique_ptr<PathRule>, std::less<>> members;
+  std::unique_ptr<PathRule> items;  // "[]"
+
+  const PathRule* Member(std::string_view name) const {
+    auto it = members.find(name);
+    return it == members.end() ? nullptr : it->second.get();
+  }
+  // True if a leaf with this text (a string's bytes, a number's or boolean's JSON text)
+  // may be kept at this node.
+  bool Keeps(std::string_view text) const;
+};
+
+// What happens to a tracker parameter's value inside a bad row.
+enum class ParameterAction {
+  kPseudonymize,
+  kKeep,
+  kReadJson,           // ue_pr, co
+  kReadJsonBase64Url,  // ue_px, cx
+};
+
+class Allowlist {
+ public:
+  static Result<Allowlist> Parse(std::string_view yaml_text);
+  static Result<Allowlist> LoadFile(const std::filesystem::path& path);
+  // The embedded default (config/allowlist.yaml).
+  static Result<Allowlist> Default();
+  static std::string_view DefaultText();
+
+  Allowlist(Allowlist&&) noexcept = default;
+  Allowlist& operator=(Allowlist&&) noexcept = default;
+
+  NonStringPolicy non_string_policy() const { return non_string_; }
+  bool KeepsField(size_t index) const { return fields_[index]; }
+  ParameterAction ActionForParameter(std::string_view name) const;
+  // Case-insensitive.
+  bool KeepsHeader(std::string_view name) const;
+  // The rules for the data of a schema, or nullptr when no entry matches (then
+  // everything in it is pseudonymized). `iglu_uri` is "iglu:vendor/name/format/M-R-A".
+  const PathRule* FindSchema(std::string_view iglu_uri) const;
+
+ private:
+  struct SchemaEntry {
+    int model;
+    int revision;  // -1 for *
+    int addition;  // -1 for *
+    std::shared_ptr<PathRule> rule;
+  };
+  Allowlist() = default;
+
+  NonStringPolicy non_string_ = NonStringPolicy::kNull;
+  std::array<bool, event::kFieldCount> fields_{};
+  std::unordered_map<std::string, ParameterAction> parameters_;
+  std::vector<std::string> headers_;  // lowercase
+  // By "vendor/name/format".
+  std::map<std::string, std::vector<SchemaEntry>, std::less<>> schemas_;
+
+  friend class AllowlistParser;
+};
+
+// True for a well-formed Iglu URI "iglu:vendor/name/format/M-R-A" (when
+// `allow_wildcards`, REVISION and ADDITION may be "*").
+bool IsIgluUri(std::string_view text, bool allow_wildcards);
+
+}  // namespace furrow::pseudonymize

@@ -1,0 +1,79 @@
+#include "pseudonymize/json_tape.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+namespace furrow::pseudonymize {
+
+struct TapeHandler {
+  JsonTape* tape;
+
+  bool Add(JsonToken::Type type, const char* data = nullptr, size_t size = 0) {
+    tape->tokens_.push_back(JsonToken{type, 0, data, static_cast<uint32_t>(size)});
+    return true;
+  }
+  bool Start(JsonToken::Type type) {
+    if (tape->open_.size() >= static_cast<size_t>(JsonTape::kMaxDepth)) return false;
+    tape->open_.push_back(static_cast<uint32_t>(tape->tokens_.size()));
+    return Add(type);
+  }
+  bool End(JsonToken::Type type) {
+    uint32_t start = tape->open_.back();
+    tape->open_.pop_back();
+    tape->tokens_[start].end = static_cast<uint32_t>(tape->tokens_.size());
+    return Add(type);
+  }
+
+  bool Null() { return Add(JsonToken::kNull); }
+  bool Bool(bool b) { return Add(b ? JsonToken::kTrue : JsonToken::kFalse); }
+  // Unreachable with kParseNumbersAsStringsFlag; present for the handler concept.
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(int64_t) { return false; }
+  bool Uint64(uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return Add(JsonToken::kNumber, s, n); }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return Add(JsonToken::kString, s, n); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) { return Add(JsonToken::kKey, s, n); }
+  bool StartObject() { return Start(JsonToken::kStartObject); }
+  bool EndObject(rapidjson::SizeType) { return End(JsonToken::kEndObject); }
+  bool StartArray() { return Start(JsonToken::kStartArray); }
+  bool EndArray(rapidjson::SizeType) { return End(JsonToken::kEndArray); }
+};
+
+Status JsonTape::Parse(std::string_view text) {
+  if (text.size() >= UINT32_MAX) return InvalidArgumentError("JSON text larger than 4 GiB");
+  buffer_.assign(text.data(), text.size());
+  tokens_.clear();
+  open_.clear();
+  TapeHandler handler{this};
+  rapidjson::InsituStringStream stream(buffer_.data());
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseIterativeFlag;
+  rapidjson::ParseResult r = reader.Parse<kFlags>(stream, handler);
+  if (r.IsError()) {
+    tokens_.clear();
+    if (r.Code() == rapidjson::kParseErrorTermination) {
+      return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    return InvalidArgumentError(std::string("invalid JSON: ") + rapidjson::GetParseError_En(r.Code()) +
+                                " at offset " + std::to_string(r.Offset()));
+  }
+  // The in-situ stream stops at the first NUL; anything after it is not JSON.
+  if (stream.Tell() < text.size()) {
+    size_t rest = stream.Tell();
+    while (rest < text.size() && (text[rest] == ' ' || text[rest] == '\t' || text[rest] == '\r' ||
+                                  text[rest] == '\n')) {
+      ++rest;
+    }
+    if (rest < text.size()) {
+      tokens_.clear();
+      return InvalidArgumentError("invalid JSON: content after the root value at offset " +
+                                  std::to_string(rest));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace furrow::pseudonymize

@@ -1,0 +1,102 @@
+// The Pseudonymizer: turns each line that is about to reach storage into one that
+// holds no clear value outside the allowlist (../shared/reference/pseudonymization.md).
+//
+//   Pseudonymizer p(ring.active(), allowlist, &metrics, &clock, {});
+//   std::string out;
+//   LineKind kind = p.ProcessLine(line, &out);   // `out` is replaced, no newline
+//
+// Input lines are told apart by their first character: "{" is a bad row (JSON),
+// anything else an enriched event (131 tab-separated fields).
+//   * Enriched event: each atomic field that is not allowlisted and not empty becomes
+//     its pseudonym (64 hex characters); contexts, unstruct_event and derived_contexts
+//     keep their JSON shape, member names and schema URIs, and each leaf follows the
+//     rules of the schema of the entity it belongs to.
+//   * Bad row: a self-describing JSON document walked with the rules of its own
+//     schema (the default allowlist describes every bad-row type: which structural
+//     keys stay, and where payloads hold enriched fields, tracker parameters, headers
+//     or bodies to read into).
+//   * A line that cannot be read (not 131 fields, broken JSON in a JSON column, a bad
+//     row that is not self-describing JSON, nesting beyond JsonTape::kMaxDepth)
+//     never passes through: it becomes a generic_error bad row whose payload is the
+//     pseudonym of the whole line and whose error says what was wrong without quoting
+//     the line. It is counted in furrow_pseudonymize_invalid_lines_total{reason}.
+//
+// A pseudonym is the lowercase hex HMAC-SHA256 of the value's bytes (a JSON string's
+// unescaped bytes; a number's or boolean's JSON text), optionally prefixed by
+// "<key id>:". Deterministic: the same value and key give the same pseudonym in any
+// process. Empty TSV fields (null) and JSON nulls stay null.
+//
+// Metrics (names never carry data): furrow_pseudonymize_lines_total{kind},
+// furrow_pseudonymize_invalid_lines_total{reason}, furrow_pseudonymize_values_total.
+//
+// Thread safety: a Pseudonymizer keeps scratch buffers; use one per thread. The hasher,
+// allowlist, registry and clock must outlive it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "pseudonymize/allowlist.h"
+#include "pseudonymize/json_tape.h"
+#include "pseudonymize/pseudonym.h"
+
+namespace furrow::pseudonymize {
+
+struct PseudonymizerOptions {
+  // Prefix every pseudonym with "<key_id>:" (default off). Only takes effect with a
+  // non-empty key_id.
+  bool key_id_prefix = false;
+  // The id of the hasher's key (KeyRing::active_id()).
+  std::string key_id;
+};
+
+enum class LineKind {
+  kEnrichedEvent,  // a pseudonymized enriched event (TSV)
+  kBadRow,         // a pseudonymized bad row (JSON)
+  kGenericError,   // an unreadable line, replaced by a generic_error bad row
+};
+
+class Pseudonymizer {
+ public:
+  Pseudonymizer(const PseudonymHasher& hasher, const Allowlist& allowlist,
+                MetricsRegistry* metrics, const Clock* clock, PseudonymizerOptions options);
+  Pseudonymizer(const Pseudonymizer&) = delete;
+  Pseudonymizer& operator=(const Pseudonymizer&) = delete;
+
+  // Pseudonymizes one line (without its newline) into `out` (replacing its content).
+  LineKind ProcessLine(std::string_view line, std::string* out);
+
+  // The parts of ProcessLine, for callers that know what they hold. On error `out`
+  // is unspecified and nothing of the input is in the returned message.
+  Status ProcessEnrichedEvent(std::string_view line, std::string* out);
+  Status ProcessBadRow(std::string_view json, std::string* out);
+
+ private:
+  class Walker;
+
+  void AppendPseudonym(std::string_view value, std::string* out);
+  void AppendPseudonymString(std::string_view value, std::string* out);
+
+  const PseudonymHasher& hasher_;
+  const Allowlist& allowlist_;
+  const Clock* clock_;
+  PseudonymizerOptions options_;
+  std::string prefix_;
+  JsonTape tape_;
+  // Tapes for JSON texts inside values, one per nesting level.
+  std::vector<std::unique_ptr<JsonTape>> text_tapes_;
+  Counter* events_;
+  Counter* bad_rows_;
+  Counter* generic_errors_;
+  Counter* invalid_field_count_;
+  Counter* invalid_json_column_;
+  Counter* invalid_bad_row_;
+  Counter* values_;
+  Counter* failure_ = nullptr;  // the reason counter of the last failed line
+};
+
+}  // namespace furrow::pseudonymize
