@@ -202,30 +202,30 @@ class Collector::Impl {
         return Track(Route::kRedirect, std::move(req), std::move(path), std::move(responder));
       case PathKind::kHealth:
         if (!get_or_head) return MethodNotAllowed(Route::kHealth, *responder, "GET, HEAD");
-        return Send(Route::kHealth, *responder, Text(200, "ok", method));
+        return Send(Route::kHealth, *responder, Text(200, "ok"));
       case PathKind::kSinkHealth: {
         if (!get_or_head) return MethodNotAllowed(Route::kSinkHealth, *responder, "GET, HEAD");
         bool writable = deps_.good->Writable() && deps_.bad->Writable();
         return Send(Route::kSinkHealth, *responder,
-                    writable ? Text(200, "ok", method) : Text(503, "unavailable", method));
+                    writable ? Text(200, "ok") : Text(503, "unavailable"));
       }
       case PathKind::kRobots:
         if (!get_or_head) return MethodNotAllowed(Route::kRobots, *responder, "GET, HEAD");
-        return Send(Route::kRobots, *responder, Text(200, kRobots, method));
+        return Send(Route::kRobots, *responder, Text(200, kRobots));
       case PathKind::kCrossdomain: {
         if (!get_or_head) return MethodNotAllowed(Route::kCrossdomain, *responder, "GET, HEAD");
-        HttpResponse r = Text(200, CrossdomainXml(), method);
+        HttpResponse r = Text(200, CrossdomainXml());
         r.headers[0].second = "text/xml; charset=utf-8";
         return Send(Route::kCrossdomain, *responder, std::move(r));
       }
       case PathKind::kMetrics: {
         if (!get_or_head) return MethodNotAllowed(Route::kMetrics, *responder, "GET, HEAD");
-        HttpResponse r = Text(200, deps_.metrics->RenderPrometheus(), method);
+        HttpResponse r = Text(200, deps_.metrics->RenderPrometheus());
         r.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
         return Send(Route::kMetrics, *responder, std::move(r));
       }
       case PathKind::kUnknown:
-        return Send(Route::kNotFound, *responder, Text(404, "not found", method));
+        return Send(Route::kNotFound, *responder, Text(404, "not found"));
     }
   }
 
@@ -256,11 +256,12 @@ class Collector::Impl {
     return PathKind::kUnknown;
   }
 
-  static HttpResponse Text(int status, std::string body, std::string_view method) {
+  static HttpResponse Text(int status, std::string body) {
     HttpResponse r;
     r.status = status;
     r.Set("Content-Type", "text/plain; charset=utf-8");
-    if (method != "HEAD") r.body = std::move(body);
+    // For HEAD the server sends the Content-Length of this body but not the body.
+    r.body = std::move(body);
     return r;
   }
 
@@ -275,7 +276,7 @@ class Collector::Impl {
   }
 
   void MethodNotAllowed(Route route, Responder& responder, const char* allow) {
-    HttpResponse r = Text(405, "method not allowed", "");
+    HttpResponse r = Text(405, "method not allowed");
     r.Set("Allow", allow);
     Send(route, responder, std::move(r));
   }
@@ -328,7 +329,7 @@ class Collector::Impl {
       r.body = "ok";
     } else if (route == Route::kPixel) {
       r.Set("Content-Type", "image/gif");
-      if (req.method != "HEAD") r.body = std::string(PixelGif());
+      r.body = std::string(PixelGif());  // the server omits it for HEAD
     }
     r.Set("Cache-Control", kNoCache);
     return r;
@@ -363,7 +364,7 @@ class Collector::Impl {
       std::optional<std::string> host;
       if (target && !HasControlCharacters(*target)) host = HttpUrlHost(*target);
       if (!host || !HostAllowed(*host, options_.redirect_allowed_hosts)) {
-        HttpResponse bad = Text(400, "bad redirect target", req.method);
+        HttpResponse bad = Text(400, "bad redirect target");
         AddCors(&bad, origin);
         return Send(Route::kRedirect, *responder, std::move(bad));
       }

