@@ -6,36 +6,42 @@
 //   if (!errors.empty()) ... errors[0].message ...
 //     // "$.price: expected number, got string (keyword type)"
 //
-// What is checked, in this order (validation stops at the first stage that fails):
+// What is checked:
 //   1. Depth: an instance nested deeper than ValidationLimits::max_depth (arrays and
 //      objects count one level each; a scalar at the root is depth 0) is rejected
-//      with keyword "depth" before anything else looks at it.
+//      with keyword "depth" and nothing else is checked (the validator recurses).
 //   2. Draft-04 keywords, by RapidJSON 1.1.0's schema validator: type, enum,
 //      properties, required, additionalProperties, patternProperties, dependencies,
 //      min/maxProperties, items (list and tuple), additionalItems, min/maxItems,
 //      uniqueItems, min/maxLength (in code points), pattern, minimum, maximum,
 //      exclusiveMinimum/Maximum, multipleOf, allOf, anyOf, oneOf, not, local `$ref`
-//      ("#/definitions/x") and `$ref` to other Iglu schemas by their
-//      http://iglucentral.com/schemas/... URI (resolved through the Resolver that
-//      compiled the schema). RapidJSON stops at the first failing keyword, so this
-//      stage reports one error.
-//   3. `format`, which RapidJSON 1.1.0 ignores, by furrow's own pass (all failures are
-//      reported): date-time (RFC 3339), date (RFC 3339 full-date), uuid
-//      (8-4-4-4-12 hex), uri (an absolute URI: scheme ":" then URI characters;
-//      non-ASCII allowed as in java.net.URI), ipv4 and ipv6 (inet_pton), email
-//      (RFC 5322 dot-atom or quoted local part, hostname or [address] domain),
-//      hostname (RFC 1123). Unknown formats are accepted, as draft-04 allows.
-//      The pass walks schema and instance together through properties,
-//      patternProperties, additionalProperties (schema form), items (list and
-//      tuple), additionalItems, allOf, anyOf, oneOf and local `$ref`. Inside anyOf and
-//      oneOf a branch is used only if the instance fits its `type` and `required`;
-//      a format failure is reported when every such branch fails. `not` and
-//      `dependencies` subschemas are not searched for formats.
-//   4. `pattern` and `patternProperties` regexes that RapidJSON's internal engine
-//      cannot compile (it supports a subset of ECMAScript: no \d, \w, \s, no
-//      lookaround) would be silently skipped by RapidJSON; furrow checks `pattern`
-//      ones with RE2 in stage 3 instead (linear time on untrusted input). Compile
-//      fails if a pattern can be compiled by neither engine.
+//      ("#/definitions/x") and `$ref` to other Iglu schemas by an http(s) URI ending
+//      in /schemas/<vendor>/<name>/<format>/<version> (resolved through the
+//      RemoteSchemaLookup given to Compile). A `$ref` to the draft-04 meta-schema
+//      (http://json-schema.org/draft-04/schema#) accepts any value: furrow does not
+//      validate schemas-as-data. RapidJSON stops at its first failing keyword, so
+//      this stage reports at most one error.
+//   3. `format`, which RapidJSON 1.1.0 ignores, by furrow's own pass (every failure
+//      is reported, after the error of stage 2 if any): date-time (RFC 3339), date
+//      (RFC 3339 full-date), uuid (8-4-4-4-12 hex), uri (an absolute URI: scheme ":"
+//      then URI characters; non-ASCII allowed as java.net.URI does), ipv4 and ipv6
+//      (inet_pton), email (RFC 5322 dot-atom or quoted local part, host name or
+//      [address] domain), hostname (RFC 1123). Unknown formats are accepted, as
+//      draft-04 allows. The pass walks schema and instance together through
+//      properties, patternProperties, additionalProperties (schema form), items
+//      (list and tuple), additionalItems, allOf, anyOf, oneOf, local `$ref` and Iglu
+//      `$ref`. Inside anyOf and oneOf a branch is used only if the instance fits its
+//      `type` and `required`; a format failure is reported when every such branch
+//      fails. Subschemas of `not` and `dependencies` are not searched for formats.
+//      The same pass checks, with RE2, every `pattern` that RapidJSON's internal
+//      regex engine cannot compile (it supports a subset of ECMAScript: no \d, \w,
+//      \s, no lookaround) and would otherwise skip silently. Compile fails for a
+//      pattern neither engine compiles, and for such patterns inside `not` or as
+//      patternProperties keys (where skipping would change the outcome).
+//
+// Messages never quote instance values (they may be personal data); they quote
+// the schema (types, enum lists, limits, patterns) and describe what was found
+// ("string", "300 characters", "string not in that format").
 //
 // Thread safety: a Schema is immutable after Compile; Validate may be called from
 // many threads at once. Ownership: Compile returns a shared_ptr so that caches and
@@ -124,9 +130,6 @@ class Schema {
 // The depth of `value`: 0 for a scalar, 1 + the deepest child for arrays/objects,
 // computed without recursion, stopping once it exceeds `limit`.
 int JsonDepth(const rapidjson::Value& value, int limit);
-
-// Formats a RapidJSON pointer-like token list as JSONPath ("$.a[0]['b c']").
-std::string JsonPath(const std::vector<std::string>& tokens);
 
 // The individual format checks, exposed for tests and for enrich (e.g. the
 // atomic schema's uuid fields). `format` is the JSON Schema format name.

@@ -6,7 +6,9 @@
 // SchemaVer: MODEL >= 1, REVISION >= 0, ADDITION >= 0, decimal without leading zeros
 // (so "1-0-0" and "10-2-13" parse; "0-1-0", "1-01-0", "1-0" do not).
 // Allowed characters (Iglu's own rules): vendor [A-Za-z0-9_.-]+, name and format
-// [A-Za-z0-9_-]+. Each part is at most 255 bytes.
+// [A-Za-z0-9_-]+. Each part is at most 255 bytes. furrow also rejects vendors that
+// start or end with '.' or contain "..", so that a key never walks out of a
+// directory registry.
 //
 // A SchemaCriterion is a key whose REVISION and ADDITION may be `*`:
 // `iglu:com.acme/button_click/jsonschema/1-*-*` matches every 1-x-y; `1-0-*` every
