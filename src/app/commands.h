@@ -7,5 +7,7 @@
 namespace furrow::app {
 
 void RegisterVersionCommand(CLI::App& app, Commands& commands);
+// `pseudonymize` and `pseudonym` (pseudonymize_command.cc).
+void RegisterPseudonymizeCommands(CLI::App& app, Commands& commands);
 
 }  // namespace furrow::app

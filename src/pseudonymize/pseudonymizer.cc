@@ -369,6 +369,7 @@ Pseudonymizer::Pseudonymizer(const PseudonymHasher& hasher, const Allowlist& all
   invalid_field_count_ = &metrics->GetCounter(kInvalid, kInvalidHelp, {{"reason", "field_count"}});
   invalid_json_column_ = &metrics->GetCounter(kInvalid, kInvalidHelp, {{"reason", "json_column"}});
   invalid_bad_row_ = &metrics->GetCounter(kInvalid, kInvalidHelp, {{"reason", "bad_row"}});
+  invalid_too_long_ = &metrics->GetCounter(kInvalid, kInvalidHelp, {{"reason", "too_long"}});
   values_ = &metrics->GetCounter("furrow_pseudonymize_values_total",
                                  "Values replaced by their pseudonym");
 }
@@ -449,12 +450,22 @@ LineKind Pseudonymizer::ProcessLine(std::string_view line, std::string* out) {
     return json ? LineKind::kBadRow : LineKind::kEnrichedEvent;
   }
   failure_->Inc();
+  GenericError(line, s.message(), out);
+  return LineKind::kGenericError;
+}
+
+void Pseudonymizer::RejectOverlongLine(std::string_view prefix, size_t limit_bytes, std::string* out) {
+  invalid_too_long_->Inc();
+  GenericError(prefix, "line longer than " + std::to_string(limit_bytes) +
+                           " bytes; the payload is the pseudonym of its first bytes", out);
+}
+
+void Pseudonymizer::GenericError(std::string_view line, const std::string& error, std::string* out) {
   generic_errors_->Inc();
   std::string payload;
   AppendPseudonym(line, &payload);
   *out = badrows::GenericError(badrows::Processor::Furrow(), clock_->NowMillis(),
-                               {"furrow pseudonymize: " + s.message()}, payload);
-  return LineKind::kGenericError;
+                               {"furrow pseudonymize: " + error}, payload);
 }
 
 }  // namespace furrow::pseudonymize

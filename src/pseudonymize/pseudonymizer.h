@@ -27,7 +27,8 @@
 // process. Empty TSV fields (null) and JSON nulls stay null.
 //
 // Metrics (names never carry data): furrow_pseudonymize_lines_total{kind},
-// furrow_pseudonymize_invalid_lines_total{reason}, furrow_pseudonymize_values_total.
+// furrow_pseudonymize_invalid_lines_total{reason: field_count, json_column, bad_row,
+// too_long}, furrow_pseudonymize_values_total.
 //
 // Thread safety: a Pseudonymizer keeps scratch buffers; use one per thread. The hasher,
 // allowlist, registry and clock must outlive it.
@@ -70,6 +71,11 @@ class Pseudonymizer {
   // Pseudonymizes one line (without its newline) into `out` (replacing its content).
   LineKind ProcessLine(std::string_view line, std::string* out);
 
+  // Replaces a line that the caller could not even read whole (longer than its
+  // limit) by a generic_error bad row; `prefix` is what was read of it and becomes the
+  // pseudonymized payload. Counted with reason "too_long".
+  void RejectOverlongLine(std::string_view prefix, size_t limit_bytes, std::string* out);
+
   // The parts of ProcessLine, for callers that know what they hold. On error `out`
   // is unspecified and nothing of the input is in the returned message.
   Status ProcessEnrichedEvent(std::string_view line, std::string* out);
@@ -80,6 +86,7 @@ class Pseudonymizer {
 
   void AppendPseudonym(std::string_view value, std::string* out);
   void AppendPseudonymString(std::string_view value, std::string* out);
+  void GenericError(std::string_view line, const std::string& error, std::string* out);
 
   const PseudonymHasher& hasher_;
   const Allowlist& allowlist_;
@@ -95,6 +102,7 @@ class Pseudonymizer {
   Counter* invalid_field_count_;
   Counter* invalid_json_column_;
   Counter* invalid_bad_row_;
+  Counter* invalid_too_long_;
   Counter* values_;
   Counter* failure_ = nullptr;  // the reason counter of the last failed line
 };
