@@ -26,13 +26,15 @@ Result<SplitPayloads> SplitByDataArray(const tracker::CollectorPayload& payload,
   if (doc.HasParseError() || !doc.IsObject()) {
     return InvalidArgumentError("body is not a JSON object");
   }
-  auto data = doc.FindMember("data");
-  if (data == doc.MemberEnd() || !data->value.IsArray()) {
+  // Const iterators: comparing them is unambiguous under C++20's reversed operators.
+  const rapidjson::Document& root = doc;
+  auto data = root.FindMember("data");
+  if (data == root.MemberEnd() || !data->value.IsArray()) {
     return InvalidArgumentError("body has no \"data\" array");
   }
   std::string prefix = "{";
-  auto schema = doc.FindMember("schema");
-  if (schema != doc.MemberEnd()) {
+  auto schema = root.FindMember("schema");
+  if (schema != root.MemberEnd()) {
     prefix += "\"schema\":" + ToJson(schema->value) + ",";
   }
   prefix += "\"data\":[";
