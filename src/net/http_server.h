@@ -6,9 +6,9 @@
 // durable); the server keeps the connection's later requests waiting meanwhile
 // (no pipelining reordering). Responses are written in request order.
 //
-// Limits and what the client gets (all counted in furrow_http_rejected_total{reason}):
+// Limits and what the client gets (all counted in <prefix>_http_rejected_total{reason}):
 //   request line > max_request_line_bytes     -> 400, connection closed
-//   all header bytes > max_header_bytes        -> 400, connection closed
+//   header fields > max_header_bytes           -> 400, connection closed
 //   body > max_body_bytes (Content-Length or   -> 413, connection closed
 //     chunked total)
 //   headers not complete within header_timeout -> 408, connection closed
@@ -16,10 +16,37 @@
 //   malformed request                          -> 400, connection closed
 //   more than max_connections open             -> new connections closed at once
 //   idle keep-alive connection > idle_timeout  -> closed silently
+//   new connection silent for header_timeout   -> closed silently
+//   response not written within write_timeout  -> closed
+// The request line is counted without its CRLF; the header fields from the first
+// field through the blank line that ends them (line ends included). Methods Beast
+// can parse as a token reach the handler whatever they are; the app answers 405.
+// "Expect: 100-continue" is answered with "100 Continue" before the body is read.
+// After a response that closes the connection the server shuts down its sending
+// side and discards what the client still sends for up to linger_timeout, so that
+// a client still sending a rejected body reads the error instead of a reset.
+//
+// Metrics (names prefixed with the metrics_prefix given to the constructor):
+//   <prefix>_http_open_connections            gauge
+//   <prefix>_http_connections_accepted_total  counter
+//   <prefix>_http_requests_total              counter (complete requests handed to the handler)
+//   <prefix>_http_rejected_total{reason}      counter; reason is one of request_line_too_long,
+//       headers_too_large, body_too_large, header_timeout, body_timeout, bad_request,
+//       too_many_connections
+//   <prefix>_http_read_bytes_total, <prefix>_http_written_bytes_total  counters
+//   <prefix>_http_responders_dropped_total    counter (handler bugs answered with 500)
+//
+// Responses: the server adds Server, Date (refreshed once a second), Content-Length
+// (not for 1xx/204/304) and "Connection: close" when it will close; a handler's own
+// Content-Length, Transfer-Encoding and Connection headers are dropped ("Connection:
+// close" from the handler sets HttpResponse::close). HEAD responses carry the
+// Content-Length of the body they would have sent, but no body. CR and LF in header
+// names or values set by the handler are replaced by spaces.
 //
 // Thread safety: Start/Stop from one owner thread. Handlers run on the server's
 // I/O threads and must not block; Responder::Send may be called from any thread,
-// exactly once.
+// exactly once (later calls are ignored). A Responder may outlive the server: a
+// Send after Stop is dropped.
 #pragma once
 
 #include <chrono>
@@ -32,6 +59,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
 
@@ -88,6 +116,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{610000};
   size_t max_connections = 10000;
   std::string server_name = "furrow";    // the Server header
+  std::chrono::milliseconds write_timeout{30000};  // to write one response
+  std::chrono::milliseconds linger_timeout{2000};  // discard input after closing responses
+  const Clock* clock = nullptr;          // for the Date header; nullptr = SystemClock
 };
 
 class HttpServer {
@@ -101,7 +132,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds and starts the I/O threads. Errors: kUnavailable if the port is taken,
-  // kInvalidArgument for a bad address.
+  // kInvalidArgument for a bad address, kFailedPrecondition if already started.
   Status Start();
 
   // The bound port (after Start).
