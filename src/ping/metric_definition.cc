@@ -443,9 +443,6 @@ Result<MetricDefinition> ParseMetricDefinition(const std::string& file, std::str
       }
     }
   }
-  if (d.instrumentation_class == "RedisHLLMetric" && d.option_lists.count("events") == 0) {
-    return FieldError(file, "options.events", "is required for RedisHLLMetric (a list of event names)");
-  }
   if (d.instrumentation_class == "RedisMetric" && d.Option("event").empty()) {
     return FieldError(file, "options.event", "is required for RedisMetric");
   }

@@ -12,8 +12,9 @@
 // value_type, status, product_group (legacy: group), time_frame, data_source,
 // milestone, introduced_by_url, tiers (legacy: tier); enumerations as in GitLab's
 // schema; object values need value_json_schema; broken needs repair_issue_url;
-// internal_events needs events; redis_hll with RedisHLLMetric needs options.events;
-// redis with RedisMetric needs options.event. Each error is a Status of kind
+// internal_events needs events; redis with RedisMetric needs options.event.
+// (RedisHLLMetric without options.events, an older form, loads as "no furrow
+// instrumentation".) Each error is a Status of kind
 // kInvalidArgument whose message starts "FILE: field `NAME`: ...". Older formats
 // are accepted: statuses data_available/implemented (treated as active) and
 // deprecated, the `group`/`tier`/`distribution` keys, numeric milestones, and a

@@ -31,8 +31,9 @@ class RedisUsageStore final : public UsageStore {
   Status Increment(const std::string& key, double by, std::optional<std::chrono::seconds> expire) override {
     std::lock_guard<std::mutex> lock(mu_);
     std::string amount = FormatNumber(by);
-    bool integral = static_cast<double>(static_cast<int64_t>(by)) == by;
-    std::vector<std::string> cmd = {integral ? "INCRBY" : "INCRBYFLOAT", key, amount};
+    // INCRBYFLOAT works on integer and float values alike and keeps integers
+    // written as integers, so counters stay readable by INCR users.
+    std::vector<std::string> cmd = {"INCRBYFLOAT", key, amount};
     FURROW_RETURN_IF_ERROR(CommandLocked(cmd).status());
     if (expire) FURROW_RETURN_IF_ERROR(CommandLocked({"EXPIRE", key, std::to_string(expire->count())}).status());
     return Status::Ok();
