@@ -187,6 +187,12 @@ class S3ObjectStore::Impl {
     request.method = std::move(method);
     request.url = std::move(url);
     request.headers.emplace_back("x-amz-content-sha256", Sha256Hex(body));
+    // curl 7.88's signer signs every header in the list, including the empty
+    // "Expect:" the HttpClient adds to suppress 100-continue; that header is never
+    // sent, so S3 would compute another signature. A real Expect header (what the
+    // AWS SDKs send on uploads; S3 ignores it on bodiless requests) is sent and
+    // signed alike.
+    request.headers.emplace_back("Expect", "100-continue");
     request.body = std::move(body);
     request.timeout = options_.request_timeout;
     request.connect_timeout = options_.connect_timeout;
