@@ -60,7 +60,8 @@ Result<TickReport> Agent::Tick() {
   const WallTime slot = CurrentSlot();
   if (settings_.generation_enabled) {
     FURROW_ASSIGN_OR_RETURN(std::optional<int64_t> last_run, state_.LastRun());
-    bool due = !last_run || *last_run < ToMillis(slot);
+    // A generation within the 24 hours before the slot counts as this slot's.
+    bool due = !last_run || *last_run + 24LL * 3600 * 1000 <= ToMillis(slot);
     if (due) {
       FURROW_ASSIGN_OR_RETURN(bool locked, state_.TryAcquireDailyLock(ToMillis(now)));
       if (!locked) {

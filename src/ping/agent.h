@@ -5,8 +5,8 @@
 // Due work, in order:
 //   1. retries of payloads that failed to send, whose time has come (8/16/24 h);
 //   2. the weekly ping: once the installation's slot (schedule.h) plus its splay
-//      (0-60 s, chosen by the injected function) has passed and no generation ran
-//      since that slot, take the daily lock (at most one generation per 24 h, also
+//      (0-60 s, given to the constructor) has passed and no generation ran since
+//      24 hours before that slot, take the daily lock (at most one generation per 24 h, also
 //      across restarts: it lives in AgentState), generate, store the payload, and
 //      send it when ping is enabled.
 // Settings (InstanceConfig): generation disabled -> nothing is generated; ping
