@@ -48,6 +48,20 @@ TEST(EnrichedEventTest, SplitAndJoinRoundTrip) {
   EXPECT_EQ(JoinTsv(*fields), line);
 }
 
+TEST(EnrichedEventTest, SplitFindsTabsAtEveryPosition) {
+  // Field lengths 0..40 put tabs at every offset of the 16-byte scanning blocks.
+  for (size_t shift = 0; shift < 17; ++shift) {
+    EnrichedEvent e;
+    for (size_t i = 0; i < kFieldCount; ++i) e[i] = std::string((i * 7 + shift) % 41, 'a' + i % 26);
+    std::string line = e.ToTsv();
+    auto fields = SplitTsv(line);
+    ASSERT_TRUE(fields.ok()) << shift;
+    for (size_t i = 0; i < kFieldCount; ++i) ASSERT_EQ((*fields)[i], e[i]) << shift << " " << i;
+    EXPECT_FALSE(SplitTsv(line + "\t").ok());
+    EXPECT_FALSE(SplitTsv(line.substr(0, line.rfind('\t'))).ok());
+  }
+}
+
 TEST(EnrichedEventTest, RejectsWrongFieldCountWithoutQuotingContent) {
   std::string line(129, '\t');  // 130 fields
   line.insert(0, "secret-value");

@@ -46,7 +46,8 @@ bool ParseSchemaVer(std::string_view v, bool wildcards, SchemaVer* out) {
     if (wildcards && i > 0 && parts[i] == "*") {
       nums[i] = -1;
     } else if (IsDigits(parts[i])) {
-      nums[i] = std::stoi(std::string(parts[i]));
+      nums[i] = 0;
+      for (char c : parts[i]) nums[i] = nums[i] * 10 + (c - '0');
     } else {
       return false;
     }
@@ -340,7 +341,7 @@ std::string_view Allowlist::DefaultText() { return kDefaultAllowlistText; }
 Result<Allowlist> Allowlist::Default() { return Parse(DefaultText()); }
 
 ParameterAction Allowlist::ActionForParameter(std::string_view name) const {
-  auto it = parameters_.find(std::string(name));
+  auto it = parameters_.find(name);
   return it == parameters_.end() ? ParameterAction::kPseudonymize : it->second;
 }
 
@@ -356,9 +357,11 @@ bool Allowlist::KeepsHeader(std::string_view name) const {
   return false;
 }
 
-const PathRule* Allowlist::FindSchema(std::string_view iglu_uri) const {
+const PathRule* Allowlist::FindSchema(std::string_view iglu_uri, bool* valid) const {
   IgluParts parts;
-  if (!SplitIglu(iglu_uri, false, &parts)) return nullptr;
+  const bool ok = SplitIglu(iglu_uri, false, &parts);
+  if (valid != nullptr) *valid = ok;
+  if (!ok) return nullptr;
   auto it = schemas_.find(parts.vendor_name_format);
   if (it == schemas_.end()) return nullptr;
   for (const auto& e : it->second) {

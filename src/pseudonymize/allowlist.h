@@ -36,6 +36,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -65,13 +66,19 @@ enum class Reader {
   kHttpHeaders,
 };
 
+// Hash and equality that let string-keyed maps be searched with a string_view.
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
 // One node of a schema's path tree.
 struct PathRule {
   bool keep = false;
   ValueFormat format = ValueFormat::kAny;
   std::vector<std::string> values;  // when not empty, only these values are kept
   Reader reader = Reader::kNone;
-  std::map<std::string, std::unique_ptr<PathRule>, std::less<>> members;
+  std::unordered_map<std::string, std::unique_ptr<PathRule>, StringViewHash, std::equal_to<>> members;
   std::unique_ptr<PathRule> items;  // "[]"
 
   const PathRule* Member(std::string_view name) const {
@@ -109,7 +116,8 @@ class Allowlist {
   bool KeepsHeader(std::string_view name) const;
   // The rules for the data of a schema, or nullptr when no entry matches (then
   // everything in it is pseudonymized). `iglu_uri` is "iglu:vendor/name/format/M-R-A".
-  const PathRule* FindSchema(std::string_view iglu_uri) const;
+  // When `valid` is given, it is set to whether `iglu_uri` is a well-formed Iglu URI.
+  const PathRule* FindSchema(std::string_view iglu_uri, bool* valid = nullptr) const;
 
  private:
   struct SchemaEntry {
@@ -122,7 +130,7 @@ class Allowlist {
 
   NonStringPolicy non_string_ = NonStringPolicy::kNull;
   std::array<bool, event::kFieldCount> fields_{};
-  std::unordered_map<std::string, ParameterAction> parameters_;
+  std::unordered_map<std::string, ParameterAction, StringViewHash, std::equal_to<>> parameters_;
   std::vector<std::string> headers_;  // lowercase
   // By "vendor/name/format".
   std::map<std::string, std::vector<SchemaEntry>, std::less<>> schemas_;

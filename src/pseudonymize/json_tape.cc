@@ -9,18 +9,19 @@ struct TapeHandler {
   JsonTape* tape;
 
   bool Add(JsonToken::Type type, const char* data = nullptr, size_t size = 0) {
-    tape->tokens_.push_back(JsonToken{type, 0, data, static_cast<uint32_t>(size)});
+    if (tape->size_ == tape->tokens_.size()) tape->tokens_.resize(tape->tokens_.size() * 2 + 256);
+    tape->tokens_[tape->size_++] = JsonToken{type, 0, data, static_cast<uint32_t>(size)};
     return true;
   }
   bool Start(JsonToken::Type type) {
     if (tape->open_.size() >= static_cast<size_t>(JsonTape::kMaxDepth)) return false;
-    tape->open_.push_back(static_cast<uint32_t>(tape->tokens_.size()));
+    tape->open_.push_back(static_cast<uint32_t>(tape->size_));
     return Add(type);
   }
   bool End(JsonToken::Type type) {
     uint32_t start = tape->open_.back();
     tape->open_.pop_back();
-    tape->tokens_[start].end = static_cast<uint32_t>(tape->tokens_.size());
+    tape->tokens_[start].end = static_cast<uint32_t>(tape->size_);
     return Add(type);
   }
 
@@ -44,16 +45,17 @@ struct TapeHandler {
 Status JsonTape::Parse(std::string_view text) {
   if (text.size() >= UINT32_MAX) return InvalidArgumentError("JSON text larger than 4 GiB");
   buffer_.assign(text.data(), text.size());
-  tokens_.clear();
+  size_ = 0;
   open_.clear();
   TapeHandler handler{this};
   rapidjson::InsituStringStream stream(buffer_.data());
   rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag;
+  // The recursive parser is faster than the iterative one, and its recursion is
+  // bounded: StartObject/StartArray refuse to go deeper than kMaxDepth.
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult r = reader.Parse<kFlags>(stream, handler);
   if (r.IsError()) {
-    tokens_.clear();
+    size_ = 0;
     if (r.Code() == rapidjson::kParseErrorTermination) {
       return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }
@@ -68,7 +70,7 @@ Status JsonTape::Parse(std::string_view text) {
       ++rest;
     }
     if (rest < text.size()) {
-      tokens_.clear();
+      size_ = 0;
       return InvalidArgumentError("invalid JSON: content after the root value at offset " +
                                   std::to_string(rest));
     }

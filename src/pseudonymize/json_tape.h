@@ -7,12 +7,14 @@
 //   JsonTape tape;
 //   Status s = tape.Parse(text);   // copies `text`; invalid JSON is kInvalidArgument
 //
-// Parsing uses RapidJSON's iterative SAX reader, so deep nesting cannot exhaust the
-// stack; nesting beyond kMaxDepth is rejected. A tape is reused between parses to
+// Parsing uses RapidJSON's SAX reader; nesting beyond kMaxDepth is refused by the
+// handler before the reader recurses further, so hostile input cannot exhaust the
+// stack. A tape is reused between parses to
 // keep allocations off the hot path. Not safe for concurrent use.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +40,7 @@ class JsonTape {
   static constexpr int kMaxDepth = 128;
 
   Status Parse(std::string_view text);
-  const std::vector<JsonToken>& tokens() const { return tokens_; }
+  std::span<const JsonToken> tokens() const { return std::span<const JsonToken>(tokens_.data(), size_); }
   const JsonToken& operator[](size_t i) const { return tokens_[i]; }
   // The index just past the value starting at `i`.
   size_t Skip(size_t i) const {
@@ -49,7 +51,8 @@ class JsonTape {
  private:
   friend struct TapeHandler;
   std::string buffer_;
-  std::vector<JsonToken> tokens_;
+  std::vector<JsonToken> tokens_;  // grown by hand; the first size_ are in use
+  size_t size_ = 0;
   std::vector<uint32_t> open_;
 };
 

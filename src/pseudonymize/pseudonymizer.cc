@@ -1,6 +1,10 @@
 #include "pseudonymize/pseudonymizer.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include <cstring>
+#include <functional>
 
 #include <memory>
 #include <vector>
@@ -50,6 +54,41 @@ std::string EncodeBase64Url(std::string_view in, bool padded) {
   return out;
 }
 
+// AppendJsonString with a fast path for the common case: printable ASCII without
+// quotes or backslashes is copied in one go; anything else takes the careful path,
+// which also replaces invalid UTF-8.
+inline void AppendJsonString(std::string* out, std::string_view value) {
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\') {
+      furrow::AppendJsonString(out, value);
+      return;
+    }
+  }
+  out->reserve(out->size() + value.size() + 2);
+  *out += '"';
+  out->append(value);
+  *out += '"';
+}
+
+// A cheap hash for the pseudonym cache: length and three 8-byte windows (start,
+// middle, end), mixed. Collisions only cost a miss: a hit also compares the bytes.
+inline uint64_t CacheHash(std::string_view v) {
+  auto load = [&](size_t at) {
+    uint64_t x = 0;
+    std::memcpy(&x, v.data() + at, std::min<size_t>(8, v.size() - at));
+    return x;
+  };
+  const size_t n = v.size();
+  uint64_t h = n * 0x9E3779B97F4A7C15ull;
+  h ^= load(0) * 0xC2B2AE3D27D4EB4Full;
+  h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull;
+  if (n > 8) h ^= load(n >= 16 ? n / 2 - 4 : 8) * 0x94D049BB133111EBull;
+  if (n > 16) h ^= load(n - 8) * 0xD6E8FEB86659FD93ull;
+  h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 32);
+}
+
 bool IsLeaf(JsonToken::Type t) {
   return t != JsonToken::kStartObject && t != JsonToken::kStartArray;
 }
@@ -87,8 +126,8 @@ class Pseudonymizer::Walker {
       }
     }
     if (!has_schema) return Plain(t, i, nullptr, out);
-    const bool valid_schema = IsIgluUri(schema, false);
-    const PathRule* rules = valid_schema ? p_->allowlist_.FindSchema(schema) : nullptr;
+    bool valid_schema = false;
+    const PathRule* rules = p_->FindSchema(schema, &valid_schema);
     *out += '{';
     bool first = true;
     for (size_t j = i + 1; j < end; j = t.Skip(j + 1)) {
@@ -372,12 +411,52 @@ Pseudonymizer::Pseudonymizer(const PseudonymHasher& hasher, const Allowlist& all
   invalid_too_long_ = &metrics->GetCounter(kInvalid, kInvalidHelp, {{"reason", "too_long"}});
   values_ = &metrics->GetCounter("furrow_pseudonymize_values_total",
                                  "Values replaced by their pseudonym");
+  if (options_.cache_slots > 0) {
+    size_t slots = 1;
+    while (slots < options_.cache_slots) slots <<= 1;
+    cache_.resize(slots);
+    for (auto& slot : cache_) slot.size = 0;
+    cache_mask_ = slots - 1;
+  }
+}
+
+const PathRule* Pseudonymizer::FindSchema(std::string_view schema, bool* valid) {
+  auto it = schema_cache_.find(schema);
+  if (it != schema_cache_.end()) {
+    *valid = it->second.valid;
+    return it->second.rule;
+  }
+  const PathRule* rule = allowlist_.FindSchema(schema, valid);
+  if (schema.size() <= kMaxCachedSchemaBytes) {
+    if (schema_cache_.size() >= kMaxCachedSchemas) schema_cache_.clear();
+    schema_cache_.emplace(std::string(schema), SchemaLookup{*valid, rule});
+  }
+  return rule;
+}
+
+Pseudonymizer::~Pseudonymizer() {
+  if (!cache_.empty()) OPENSSL_cleanse(cache_.data(), cache_.size() * sizeof(CacheSlot));
 }
 
 void Pseudonymizer::AppendPseudonym(std::string_view value, std::string* out) {
-  values_->Inc();
+  ++pending_values_;
   *out += prefix_;
-  hasher_.AppendHex(value, out);
+  if (cache_.empty() || value.empty() || value.size() > kMaxCachedValueBytes) {
+    hasher_.AppendHex(value, out);
+    return;
+  }
+  const uint64_t hash = CacheHash(value);
+  CacheSlot& slot = cache_[hash & cache_mask_];
+  if (slot.hash != hash || slot.size != value.size() ||
+      std::memcmp(slot.value, value.data(), value.size()) != 0) {
+    uint8_t mac[32];
+    hasher_.Mac(value, mac);
+    HexEncode(mac, sizeof(mac), slot.hex);
+    std::memcpy(slot.value, value.data(), value.size());
+    slot.size = static_cast<uint8_t>(value.size());
+    slot.hash = hash;
+  }
+  out->append(slot.hex, kPseudonymHexLength);
 }
 
 void Pseudonymizer::AppendPseudonymString(std::string_view value, std::string* out) {
@@ -445,12 +524,14 @@ LineKind Pseudonymizer::ProcessLine(std::string_view line, std::string* out) {
   size_t first = line.find_first_not_of(" \r");
   const bool json = first != std::string_view::npos && line[first] == '{';
   Status s = json ? ProcessBadRow(line, out) : ProcessEnrichedEvent(line, out);
+  FlushValueCount();
   if (s.ok()) {
     (json ? bad_rows_ : events_)->Inc();
     return json ? LineKind::kBadRow : LineKind::kEnrichedEvent;
   }
   failure_->Inc();
   GenericError(line, s.message(), out);
+  FlushValueCount();
   return LineKind::kGenericError;
 }
 
@@ -458,6 +539,12 @@ void Pseudonymizer::RejectOverlongLine(std::string_view prefix, size_t limit_byt
   invalid_too_long_->Inc();
   GenericError(prefix, "line longer than " + std::to_string(limit_bytes) +
                            " bytes; the payload is the pseudonym of its first bytes", out);
+  FlushValueCount();
+}
+
+void Pseudonymizer::FlushValueCount() {
+  if (pending_values_ != 0) values_->Inc(pending_values_);
+  pending_values_ = 0;
 }
 
 void Pseudonymizer::GenericError(std::string_view line, const std::string& error, std::string* out) {

@@ -34,9 +34,11 @@
 // allowlist, registry and clock must outlive it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -53,7 +55,16 @@ struct PseudonymizerOptions {
   bool key_id_prefix = false;
   // The id of the hasher's key (KeyRing::active_id()).
   std::string key_id;
+  // Slots of the pseudonym cache (rounded up to a power of two; 0 disables it).
+  // Values repeat a lot within a stream (user and session ids, user agents, URLs,
+  // IP addresses), and a lookup costs a fraction of an HMAC. Only values of at most
+  // kMaxCachedValueBytes are cached; memory is about 180 bytes per slot (default
+  // 16384 slots, about 3 MiB). The cache holds clear values, like the input buffers
+  // it is filled from, and is wiped when the Pseudonymizer is destroyed.
+  size_t cache_slots = 16384;
 };
+
+inline constexpr size_t kMaxCachedValueBytes = 104;
 
 enum class LineKind {
   kEnrichedEvent,  // a pseudonymized enriched event (TSV)
@@ -65,6 +76,7 @@ class Pseudonymizer {
  public:
   Pseudonymizer(const PseudonymHasher& hasher, const Allowlist& allowlist,
                 MetricsRegistry* metrics, const Clock* clock, PseudonymizerOptions options);
+  ~Pseudonymizer();
   Pseudonymizer(const Pseudonymizer&) = delete;
   Pseudonymizer& operator=(const Pseudonymizer&) = delete;
 
@@ -77,14 +89,34 @@ class Pseudonymizer {
   void RejectOverlongLine(std::string_view prefix, size_t limit_bytes, std::string* out);
 
   // The parts of ProcessLine, for callers that know what they hold. On error `out`
-  // is unspecified and nothing of the input is in the returned message.
+  // is unspecified and nothing of the input is in the returned message. These do not
+  // update furrow_pseudonymize_values_total until the next ProcessLine.
   Status ProcessEnrichedEvent(std::string_view line, std::string* out);
   Status ProcessBadRow(std::string_view json, std::string* out);
 
  private:
   class Walker;
 
+  struct CacheSlot {
+    uint64_t hash;
+    uint8_t size;  // 0 marks an empty slot (the empty string is never cached)
+    char value[kMaxCachedValueBytes];
+    char hex[kPseudonymHexLength];
+  };
+
+  struct SchemaLookup {
+    bool valid;
+    const PathRule* rule;
+  };
+  static constexpr size_t kMaxCachedSchemas = 1024;
+  static constexpr size_t kMaxCachedSchemaBytes = 256;
+
+  // Allowlist::FindSchema, remembered: the same few schemas recur in every event.
+  const PathRule* FindSchema(std::string_view schema, bool* valid);
   void AppendPseudonym(std::string_view value, std::string* out);
+  // Adds the values pseudonymized since the last call to values_ (one atomic add
+  // per line rather than per value).
+  void FlushValueCount();
   void AppendPseudonymString(std::string_view value, std::string* out);
   void GenericError(std::string_view line, const std::string& error, std::string* out);
 
@@ -94,6 +126,9 @@ class Pseudonymizer {
   PseudonymizerOptions options_;
   std::string prefix_;
   JsonTape tape_;
+  std::vector<CacheSlot> cache_;
+  std::unordered_map<std::string, SchemaLookup, StringViewHash, std::equal_to<>> schema_cache_;
+  uint64_t cache_mask_ = 0;
   // Tapes for JSON texts inside values, one per nesting level.
   std::vector<std::unique_ptr<JsonTape>> text_tapes_;
   Counter* events_;
@@ -104,6 +139,7 @@ class Pseudonymizer {
   Counter* invalid_bad_row_;
   Counter* invalid_too_long_;
   Counter* values_;
+  uint64_t pending_values_ = 0;
   Counter* failure_ = nullptr;  // the reason counter of the last failed line
 };
 

@@ -312,5 +312,28 @@ TEST_F(PseudonymizerTest, KeyIdPrefixIsOptional) {
   EXPECT_EQ((*event::SplitTsv(out))[event::kUserId], "2026-01:" + P("heidi"));
 }
 
+TEST_F(PseudonymizerTest, CacheNeverChangesAPseudonym) {
+  // Two slots force constant evictions and collisions; lengths cross the cache limit.
+  for (size_t slots : {size_t{0}, size_t{2}, size_t{16384}}) {
+    PseudonymizerOptions options;
+    options.cache_slots = slots;
+    auto p = Make(allowlist_, options);
+    for (int round = 0; round < 3; ++round) {
+      for (size_t len : {1u, 7u, 64u, 103u, 104u, 105u, 300u}) {
+        for (int k = 0; k < 5; ++k) {
+          EnrichedEvent e;
+          e[event::kUserId] = std::string(len, static_cast<char>('a' + k));
+          e[event::kDomainUserid] = std::string(len, static_cast<char>('a' + k)) + "x";
+          std::string out;
+          ASSERT_EQ(p->ProcessLine(e.ToTsv(), &out), LineKind::kEnrichedEvent);
+          auto fields = event::SplitTsv(out);
+          EXPECT_EQ((*fields)[event::kUserId], P(e[event::kUserId])) << slots << " " << len;
+          EXPECT_EQ((*fields)[event::kDomainUserid], P(e[event::kDomainUserid])) << slots << " " << len;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace furrow::pseudonymize
