@@ -49,6 +49,9 @@ using error_code = boost::system::error_code;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kLingerChunk = 4 * 1024;
+// An idle connection keeps at most this much read buffer.
+constexpr size_t kMaxIdleBufferBytes = 64 * 1024;
 // Bodies up to this size are copied behind the head so one write sends both.
 constexpr size_t kInlineBodyBytes = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -661,7 +664,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     phase_ = Phase::kIdle;
     SetDeadline(std::chrono::steady_clock::now() + options().idle_timeout);
-    Parse();  // a pipelined request may already be buffered
+    if (buffer_.size() == 0) {
+      // Give back what very large headers made the buffer grow to.
+      if (buffer_.capacity() > kMaxIdleBufferBytes) buffer_.shrink_to_fit();
+      DoRead();
+      return;
+    }
+    // A pipelined request is already buffered. Parse it from the event loop, not
+    // from here: this may run inside the handler's Send, and a client pipelining
+    // many requests must not make handlers nest on the stack.
+    asio::post(worker_->ioc, [self = shared_from_this()] {
+      if (self->phase_ == Phase::kIdle) self->Parse();
+    });
   }
 
   void StartLinger() {
@@ -679,7 +693,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void DoLingerRead() {
     uint64_t gen = ++read_gen_;
-    socket_.async_read_some(asio::buffer(linger_scratch_),
+    // Read into the (cleared) buffer without committing: the bytes are discarded.
+    socket_.async_read_some(buffer_.prepare(kLingerChunk),
                             [self = shared_from_this(), gen](const error_code& ec, size_t n) {
                               self->OnRead(gen, ec, n);
                             });
@@ -756,7 +771,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timer_armed_ = false;
   uint64_t timer_gen_ = 0;
   uint64_t read_gen_ = 0;
-  std::array<char, 4096> linger_scratch_;
   Connection* prev_ = nullptr;
   Connection* next_ = nullptr;
   bool linked_ = false;
@@ -789,10 +803,11 @@ class HttpServer::Impl {
   size_t next_worker_ = 0;  // accept thread only
   int port_ = 0;
   bool started_ = false;
+  bool stopped_ = false;
 };
 
 Status HttpServer::Impl::Start() {
-  if (started_) return FailedPreconditionError("http server already started");
+  if (started_ || stopped_) return FailedPreconditionError("http server already started (a server runs once)");
   error_code ec;
   asio::ip::address address = asio::ip::make_address(state_.options.bind, ec);
   if (ec) return InvalidArgumentError("bad bind address '" + state_.options.bind + "': " + ec.message());
@@ -896,6 +911,7 @@ void HttpServer::Impl::RunOnEachWorker(const std::function<void(Worker&)>& fn) {
 void HttpServer::Impl::Stop(std::chrono::milliseconds drain) {
   if (!started_) return;
   started_ = false;
+  stopped_ = true;
   auto deadline = std::chrono::steady_clock::now() + drain;
   state_.draining = true;
   // Stop accepting, and close connections waiting for a next request.

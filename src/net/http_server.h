@@ -132,7 +132,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds and starts the I/O threads. Errors: kUnavailable if the port is taken,
-  // kInvalidArgument for a bad address, kFailedPrecondition if already started.
+  // kInvalidArgument for a bad address, kFailedPrecondition if started before
+  // (a server runs once; make a new one to listen again).
   Status Start();
 
   // The bound port (after Start).

@@ -235,6 +235,29 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(client.Read().body, "ok:GET /c");
 }
 
+TEST_F(HttpServerTest, ManyPipelinedRequestsDoNotNestHandlerCalls) {
+  // Regression: answering synchronously used to parse the next buffered request
+  // inside Send, so each pipelined request nested one handler call deeper.
+  std::atomic<int> depth{0};
+  std::atomic<int> max_depth{0};
+  StartServer([&](HttpRequest&& request, std::shared_ptr<Responder> responder) {
+    int now = ++depth;
+    int seen = max_depth.load();
+    while (now > seen && !max_depth.compare_exchange_weak(seen, now)) {
+    }
+    HttpResponse response;
+    response.body = request.target;
+    responder->Send(std::move(response));
+    --depth;
+  });
+  RawClient client(port_);
+  std::string flood;
+  for (int i = 0; i < 1000; ++i) flood += Get("/" + std::to_string(i));
+  client.Send(flood);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(client.Read().body, "/" + std::to_string(i));
+  EXPECT_EQ(max_depth.load(), 1);
+}
+
 TEST_F(HttpServerTest, AsyncResponseFromAnotherThreadHoldsBackTheNextRequest) {
   Recorder recorder;
   StartServer(recorder.MakeHandler());
@@ -744,7 +767,12 @@ TEST_F(HttpServerTest, CountsBytesAndRequests) {
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(CounterValue("test_http_requests_total"), 1u);
   EXPECT_EQ(CounterValue("test_http_read_bytes_total"), request.size());
+  // The server counts a write after it returns, which may be after the client read
+  // it; the second request is read only after the first write was counted.
+  client.Send(request);
+  EXPECT_EQ(client.Read().status, 200);
   EXPECT_GT(CounterValue("test_http_written_bytes_total"), got.body.size());
+  EXPECT_EQ(CounterValue("test_http_requests_total"), 2u);
 }
 
 TEST_F(HttpServerTest, DateHeaderComesFromTheInjectedClock) {
@@ -773,6 +801,19 @@ TEST(HttpServerStartTest, PortInUseIsUnavailable) {
   Status status = second.Start();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
   first.Stop(0ms);
+}
+
+TEST(HttpServerStartTest, StartsOnlyOnce) {
+  MetricsRegistry metrics;
+  HttpServerOptions options;
+  options.bind = "127.0.0.1";
+  options.port = 0;
+  options.threads = 1;
+  HttpServer server(options, EchoHandler, metrics, "a");
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(server.Start().code(), StatusCode::kFailedPrecondition);
+  server.Stop(0ms);
+  EXPECT_EQ(server.Start().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST(HttpServerStartTest, BadAddressIsInvalidArgument) {
