@@ -30,7 +30,7 @@ class BuiltinRegistry final : public Registry {
 
   Result<std::string> Fetch(const SchemaKey& key) override {
     std::optional<std::string_view> text = FindBuiltinSchema(key);
-    if (!text) return NotFoundError(key.ToUri() + " is not a built-in schema");
+    if (!text) return NotFoundError("not built in");
     return std::string(*text);
   }
 
@@ -59,7 +59,7 @@ class EmbeddedRegistry final : public Registry {
     std::error_code ec;
     auto status = std::filesystem::status(file, ec);
     if (ec || !std::filesystem::exists(status)) {
-      return NotFoundError(key.ToUri() + " is not in " + root_.string());
+      return NotFoundError("no file " + file.string());
     }
     if (!std::filesystem::is_regular_file(status)) {
       return NotFoundError(file.string() + " is not a file");
@@ -107,11 +107,12 @@ class HttpRegistry final : public Registry {
     request.connect_timeout = timeout_;
     Result<net::HttpClientResponse> response =
         net::SendWithRetry(client_, request, retry_, sleep_);
-    const std::string where = "repository \"" + config_.name + "\" (" + request.url + ")";
+    const std::string where = "GET " + request.url;
     const std::string attempts = " after " + std::to_string(retry_.max_attempts) +
                                  (retry_.max_attempts == 1 ? " attempt" : " attempts");
     if (!response.ok()) {
-      return UnavailableError(where + ": " + response.status().ToString() + attempts);
+      // The client's message already names the method and URL.
+      return UnavailableError(response.status().ToString() + attempts);
     }
     const int status = response->status;
     if (status == 200) {

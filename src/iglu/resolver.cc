@@ -435,7 +435,7 @@ SchemaResult Resolver::Impl::Fetch(const SchemaKey& key) {
       return schema;
     }
     if (text.status().code() == StatusCode::kNotFound) {
-      tried.append(Describe(config) + ": not found");
+      tried.append(Describe(config) + ": not found (" + text.status().message() + ")");
       continue;
     }
     if (state->fetch_errors) state->fetch_errors->Inc();

@@ -262,6 +262,46 @@ bool RapidJsonCanCompile(std::string_view pattern) {
   return regex.IsValid();
 }
 
+// RapidJSON compiles every object of a schema document as a schema, and its regex
+// parser asserts on some malformed patterns (an unclosed '('), so every `pattern`
+// and patternProperties key anywhere in the document must first pass RE2.
+Status PrecheckPatterns(const Value& document) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  std::vector<const Value*> stack{&document};
+  while (!stack.empty()) {
+    const Value* v = stack.back();
+    stack.pop_back();
+    if (v->IsArray()) {
+      for (const Value& e : v->GetArray()) stack.push_back(&e);
+      continue;
+    }
+    if (!v->IsObject()) continue;
+    for (const auto& m : v->GetObject()) {
+      std::string_view name = StringOf(m.name);
+      if (name == "pattern" && m.value.IsString()) {
+        RE2 re(StringOf(m.value), options);
+        if (!re.ok()) {
+          return InvalidArgumentError("pattern \"" + std::string(StringOf(m.value)) +
+                                      "\" does not compile: " + re.error());
+        }
+      }
+      if (name == "patternProperties" && m.value.IsObject()) {
+        for (const auto& p : m.value.GetObject()) {
+          RE2 re(StringOf(p.name), options);
+          if (!re.ok()) {
+            return InvalidArgumentError("patternProperties pattern \"" +
+                                        std::string(StringOf(p.name)) +
+                                        "\" does not compile: " + re.error());
+          }
+        }
+      }
+      stack.push_back(&m.value);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 class Schema::Impl {
@@ -500,6 +540,7 @@ void Schema::Impl::ComputeActive() {
 }
 
 Status Schema::Impl::Build(const SchemaKey& key, const RemoteSchemaLookup& lookup) {
+  FURROW_RETURN_IF_ERROR(PrecheckPatterns(document));
   RemoteProvider provider(key, lookup);
   schema_document = std::make_unique<rapidjson::SchemaDocument>(document, &provider);
   std::map<const Value*, int> memo;
