@@ -62,7 +62,12 @@ Status EnrichStage::WriteOutputs(const std::vector<EnrichOutput>& per_record,
   };
   for (const EnrichOutput& out : per_record) {
     for (const std::string& line : out.good) {
-      good->Append(FitRecord(line, good->max_record_bytes()), done);
+      if (line.size() <= good->max_record_bytes()) {
+        good->Append(line, done);
+      } else {
+        // Too large for enriched-good: the event goes to enriched-bad instead.
+        bad->Append(FitRecord(line, good->max_record_bytes()), done);
+      }
     }
     for (const BadRow& row : out.bad) {
       bad->Append(FitRecord(row.json, bad->max_record_bytes()), done);

@@ -12,8 +12,8 @@
 // every append callback checked; then Commit. If any append fails the consumer is
 // rewound and the batch redone after retry_backoff (at-least-once: outputs of a
 // failed batch may repeat). An output larger than the stream's max record size
-// becomes a size_violation bad row (truncated to a tenth of the limit), so no input
-// is lost to an oversized output.
+// becomes a size_violation bad row in enriched-bad (the output truncated to a
+// tenth of the limit), so no input is lost to an oversized output.
 //
 // Metrics (labels never carry event data):
 //   furrow_enrich_records_total              raw-good records read
