@@ -328,6 +328,27 @@ std::string RequestWithLineLength(size_t line_bytes) {
   return "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
 }
 
+TEST_F(HttpServerTest, ClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
+  HttpServerOptions options;
+  options.write_timeout = 200ms;
+  std::string big(32 * 1024 * 1024, 'w');  // far more than the socket buffers hold
+  Recorder recorder;
+  Handler record = recorder.MakeHandler();
+  StartServer(options, [&](HttpRequest&& request, std::shared_ptr<Responder> responder) {
+    HttpResponse response;
+    response.body = big;
+    responder->Send(std::move(response));
+    record(std::move(request), nullptr);
+  });
+  RawClient client(port_);
+  client.Send(Get("/big"));
+  ASSERT_TRUE(recorder.WaitFor(1));
+  Gauge& open = metrics_.GetGauge("test_http_open_connections", "");
+  // Never read. The server must give up on the write and close the connection.
+  for (int i = 0; i < 2000 && open.Value() != 0.0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(open.Value(), 0.0);
+}
+
 TEST_F(HttpServerTest, RequestLineAtTheLimitIsServed) {
   StartServer(EchoHandler);
   RawClient client(port_);
