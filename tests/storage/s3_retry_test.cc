@@ -119,6 +119,21 @@ TEST(S3RetryTest, BackoffIsCappedAtMaxBackoff) {
   EXPECT_GT(longest, Millis(0));  // the jitter is not stuck at zero
 }
 
+TEST(S3RetryTest, TimeoutsAreRetriedThenReportedAsDeadlineExceeded) {
+  ScriptedResponse hang;
+  hang.hang = true;
+  ScriptedHttpServer server({hang});
+  Harness h(server, /*max_attempts=*/2);
+  h.options.request_timeout = Millis(300);
+  auto store = h.Open();
+  ASSERT_NE(store, nullptr);
+  Status s = store->Put("slow", "x", {});
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s.ToString();
+  EXPECT_NE(s.message().find("S3 PutObject bucket/slow"), std::string::npos);
+  EXPECT_NE(s.message().find("(after 2 attempts)"), std::string::npos) << s.message();
+  EXPECT_EQ(h.sleeps.size(), 1u);
+}
+
 TEST(S3RetryTest, ClientErrorsAreNotRetried) {
   ScriptedHttpServer server({S3Error(403, "AccessDenied", "Access Denied"), Ok()});
   Harness h(server);

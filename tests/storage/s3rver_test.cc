@@ -5,7 +5,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,28 @@ TEST_F(S3rverTest, ListFollowsContinuationTokensAcrossPages) {
     expected.push_back(key);
   }
   EXPECT_EQ(Keys(*store, "p/"), expected);
+}
+
+TEST_F(S3rverTest, ConcurrentWritersShareOneStore) {
+  auto store = Open(Options("concurrent"));
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 5;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
+        if (!store->Put(key, key, {{"thread", std::to_string(t)}}).ok()) ++failures;
+        Result<std::string> got = store->Get(key);
+        if (!got.ok() || *got != key) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Keys(*store, "").size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
 TEST_F(S3rverTest, ObjectsAreReadableAndWritableByTheAwsCli) {

@@ -131,6 +131,16 @@ void ScriptedHttpServer::Handle(int fd) {
     requests_.push_back(request);
   }
   const ScriptedResponse& r = script_[std::min(index, script_.size() - 1)];
+  if (r.hang) {
+    // Wait for the client to close the connection (or for the server to stop).
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      int ready = ::poll(&p, 1, 50);
+      if (ready < 0) return;
+      if (ready > 0 && ::read(fd, buf, sizeof(buf)) <= 0) return;
+    }
+    return;
+  }
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + Reason(r.status) + "\r\n";
   for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
   if (request.method != "HEAD") out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";

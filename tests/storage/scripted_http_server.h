@@ -22,6 +22,8 @@ struct ScriptedResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Read the request but never answer it (until the client gives up).
+  bool hang = false;
 };
 
 struct RecordedRequest {
