@@ -570,11 +570,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void WriteResponse(int status, const HeaderList& headers, std::string body, bool close, bool head) {
-    if (status < 100 || status > 999) {
-      log::Error("http handler answered with an invalid status; sending 500", {{"status", status}});
+    if (status < 200 || status > 599) {
+      // 1xx would leave the client waiting for a final response.
+      log::Error("http handler answered with an unsupported status; sending 500", {{"status", status}});
       status = 500;
     }
-    bool no_body = status < 200 || status == 204 || status == 304;
+    bool no_body = status == 204 || status == 304;
     out_.clear();
     out_.append("HTTP/1.1 ");
     AppendNumber(out_, static_cast<uint64_t>(status));
@@ -598,7 +599,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       AppendSanitized(out_, value);
       out_.append("\r\n");
     }
-    if (!no_body && status != 204) {
+    if (!no_body) {
       out_.append("Content-Length: ");
       AppendNumber(out_, body.size());
       out_.append("\r\n");

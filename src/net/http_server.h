@@ -37,11 +37,12 @@
 //   <prefix>_http_responders_dropped_total    counter (handler bugs answered with 500)
 //
 // Responses: the server adds Server, Date (refreshed once a second), Content-Length
-// (not for 1xx/204/304) and "Connection: close" when it will close; a handler's own
+// (not for 204/304) and "Connection: close" when it will close; a handler's own
 // Content-Length, Transfer-Encoding and Connection headers are dropped ("Connection:
 // close" from the handler sets HttpResponse::close). HEAD responses carry the
-// Content-Length of the body they would have sent, but no body. CR and LF in header
-// names or values set by the handler are replaced by spaces.
+// Content-Length of the body they would have sent, but no body; 204 and 304 carry
+// no body either. A status outside 200..599 from the handler is answered as 500.
+// CR and LF in header names or values set by the handler are replaced by spaces.
 //
 // Thread safety: Start/Stop from one owner thread. Handlers run on the server's
 // I/O threads and must not block; Responder::Send may be called from any thread,

@@ -622,6 +622,34 @@ TEST_F(HttpServerTest, HandlerHeadersCannotSplitTheResponse) {
   EXPECT_EQ(got.body, "ok");
 }
 
+TEST_F(HttpServerTest, UnsupportedStatusFromTheHandlerIs500) {
+  StartServer([](HttpRequest&& request, std::shared_ptr<Responder> responder) {
+    HttpResponse response;
+    response.status = request.path == "/interim" ? 101 : 1000;
+    responder->Send(std::move(response));
+  });
+  RawClient client(port_);
+  client.Send(Get("/interim"));
+  EXPECT_EQ(client.Read().status, 500);
+  client.Send(Get("/huge"));
+  EXPECT_EQ(client.Read().status, 500);
+}
+
+TEST_F(HttpServerTest, NotModifiedHasNoBody) {
+  StartServer([](HttpRequest&&, std::shared_ptr<Responder> responder) {
+    HttpResponse response;
+    response.status = 304;
+    response.body = "ignored";
+    responder->Send(std::move(response));
+  });
+  RawClient client(port_);
+  client.Send(Get("/a") + Get("/b"));
+  ClientResponse first = client.Read();
+  EXPECT_EQ(first.status, 304);
+  EXPECT_EQ(first.headers.count(http::field::content_length), 0u);
+  EXPECT_EQ(client.Read().status, 304);  // "ignored" was not sent in between
+}
+
 TEST_F(HttpServerTest, ExpectContinueGets100BeforeTheBody) {
   StartServer(EchoHandler);
   RawClient client(port_);
