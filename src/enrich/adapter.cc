@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -87,16 +88,22 @@ std::string_view BadRowKindName(BadRowKind kind) {
 }
 
 void NormalizeParameters(std::vector<std::pair<std::string, std::string>>* params) {
-  // Stable sort keeps insertion order among equal names; keep the last of each run.
-  std::stable_sort(params->begin(), params->end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  size_t out = 0;
-  for (size_t i = 0; i < params->size(); ++i) {
-    if (i + 1 < params->size() && (*params)[i + 1].first == (*params)[i].first) continue;
-    if (out != i) (*params)[out] = std::move((*params)[i]);
-    ++out;
+  // Sort indices rather than the pairs themselves (cheaper than moving strings),
+  // by name then position, and keep the last position of each name.
+  const auto& in = *params;
+  std::vector<uint32_t> order(in.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    int c = in[a].first.compare(in[b].first);
+    return c != 0 ? c < 0 : a < b;
+  });
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(in.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (k + 1 < order.size() && in[order[k + 1]].first == in[order[k]].first) continue;
+    out.push_back(std::move((*params)[order[k]]));
   }
-  params->resize(out);
+  *params = std::move(out);
 }
 
 void Adapter::Fail(const tracker::CollectorPayload& payload, BadRowKind kind,

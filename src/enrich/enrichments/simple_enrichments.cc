@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/json_escape.h"
+#include "enrich/bad_rows.h"
 #include "enrich/enrichments/config_util.h"
 #include "tracker/query_string.h"
 
@@ -82,19 +83,30 @@ class CampaignAttribution final : public Enrichment {
 
 class EventFingerprint final : public Enrichment {
  public:
-  EventFingerprint(std::string schema_key, const EVP_MD* md, std::vector<std::string> exclude)
+  // Takes ownership of `md` (fetched once: OpenSSL 3's implicit fetch on every
+  // digest init costs more than hashing a whole event).
+  EventFingerprint(std::string schema_key, EVP_MD* md, std::vector<std::string> exclude)
       : schema_key_(std::move(schema_key)), md_(md), exclude_(std::move(exclude)) {
     std::sort(exclude_.begin(), exclude_.end());
   }
+  ~EventFingerprint() override { EVP_MD_free(md_); }
+  EventFingerprint(const EventFingerprint&) = delete;
+  EventFingerprint& operator=(const EventFingerprint&) = delete;
 
   std::string_view name() const override { return "event_fingerprint_config"; }
   const std::string& schema_key() const override { return schema_key_; }
 
   void Enrich(const EnrichmentInput& input, EnrichedEvent* event,
-              std::vector<std::string>*) const override {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    if (ctx == nullptr) return;
-    EVP_DigestInit_ex(ctx, md_, nullptr);
+              std::vector<std::string>* failures) const override {
+    // One reusable context per worker thread.
+    thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> tls_ctx(EVP_MD_CTX_new(),
+                                                                                  &EVP_MD_CTX_free);
+    EVP_MD_CTX* ctx = tls_ctx.get();
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, md_, nullptr) != 1) {
+      failures->push_back(EnrichmentFailureMessage(schema_key_, "event_fingerprint",
+                                                   "{\"error\":\"digest initialisation failed\"}"));
+      return;
+    }
     static constexpr char kSep = '\x1f';
     // Parameters are already sorted by name (RawEvent's invariant).
     for (const auto& [k, v] : input.raw.parameters) {
@@ -107,7 +119,6 @@ class EventFingerprint final : public Enrichment {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx, digest, &len);
-    EVP_MD_CTX_free(ctx);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex;
     hex.reserve(len * 2);
@@ -120,7 +131,7 @@ class EventFingerprint final : public Enrichment {
 
  private:
   std::string schema_key_;
-  const EVP_MD* md_;
+  EVP_MD* md_;
   std::vector<std::string> exclude_;
 };
 
@@ -307,13 +318,13 @@ Result<std::unique_ptr<Enrichment>> CreateEventFingerprint(const rapidjson::Valu
                               GetStringArray(parameters, "excludeParameters", "event_fingerprint"));
     }
   }
-  const EVP_MD* md = nullptr;
-  if (algorithm == "MD5") md = EVP_md5();
-  else if (algorithm == "SHA1") md = EVP_sha1();
-  else if (algorithm == "SHA256") md = EVP_sha256();
-  else if (algorithm == "SHA384") md = EVP_sha384();
-  else if (algorithm == "SHA512") md = EVP_sha512();
-  else return InvalidArgumentError("event_fingerprint hashAlgorithm must be one of MD5, SHA1, SHA256, SHA384, SHA512; got " + algorithm);
+  if (algorithm != "MD5" && algorithm != "SHA1" && algorithm != "SHA256" && algorithm != "SHA384" &&
+      algorithm != "SHA512") {
+    return InvalidArgumentError("event_fingerprint hashAlgorithm must be one of MD5, SHA1, SHA256, SHA384, SHA512; got " + algorithm);
+  }
+  std::string name = algorithm == "SHA1" ? "SHA1" : algorithm == "MD5" ? "MD5" : "SHA2-" + algorithm.substr(3);
+  EVP_MD* md = EVP_MD_fetch(nullptr, name.c_str(), nullptr);
+  if (md == nullptr) return InvalidArgumentError("event_fingerprint: OpenSSL has no " + algorithm + " digest");
   return std::unique_ptr<Enrichment>(new EventFingerprint(std::move(schema_key), md, std::move(exclude)));
 }
 
