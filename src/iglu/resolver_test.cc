@@ -527,6 +527,42 @@ TEST(ResolverTest, DownRegistryIsRetriedBoundedlyThenSkippedUntilErrorTtl) {
   EXPECT_EQ(metrics.GetCounter("furrow_iglu_fetch_errors_total", "", {{"repository", "flaky"}}).Value(), 2u);
 }
 
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(ResolverTest, LogsAnOutageOnceAndTheRecoveryOnce) {
+  std::atomic<bool> up{false};
+  TestHttpServer server([&](const Request& r) {
+    if (!up) return std::pair<int, std::string>{503, "down"};
+    return ServeIgluCentral(Sv(r.target()), "/schemas/");
+  });
+  TestOptions t;
+  ResolverConfig config;
+  config.repositories.push_back(HttpRepo("central", server.uri()));
+  ResolverOptions options = t.Make();
+  options.retry.max_attempts = 1;
+  options.error_ttl = std::chrono::seconds(10);
+  auto resolver = CreateOrDie(config, options);
+
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(resolver->Lookup("iglu:com.acme/e" + std::to_string(i) + "/jsonschema/1-0-0").ok());
+    t.clock.Advance(std::chrono::seconds(11));  // each lookup retries the registry
+  }
+  EXPECT_EQ(server.requests(), 5);
+  up = true;
+  EXPECT_TRUE(
+      resolver->Lookup("iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1").ok());
+  EXPECT_TRUE(
+      resolver->Lookup("iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0").ok());
+  std::string logs = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(CountOccurrences(logs, "iglu registry unreachable"), 1) << logs;
+  EXPECT_EQ(CountOccurrences(logs, "iglu registry reachable again"), 1) << logs;
+}
+
 TEST(ResolverTest, UnreachableRegistryErrorNamesRegistryAndCause) {
   int port;
   {
