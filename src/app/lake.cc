@@ -43,6 +43,7 @@ Result<std::unique_ptr<storage::ObjectStore>> OpenLake(const std::string& lake,
                                   "' (auto, path or virtual)");
     }
     FURROW_ASSIGN_OR_RETURN(storage::S3Options s3, storage::ResolveS3Options(location, settings, env));
+    s3.metrics = options.metrics;
     FURROW_ASSIGN_OR_RETURN(std::unique_ptr<storage::S3ObjectStore> store,
                             storage::S3ObjectStore::Create(std::move(s3)));
     return std::unique_ptr<storage::ObjectStore>(std::move(store));

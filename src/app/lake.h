@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "core/metrics.h"
 #include "core/status.h"
 #include "storage/object_store.h"
 #include "storage/s3_environment.h"
@@ -34,6 +35,9 @@ struct LakeOptions {
   // --s3-addressing-style auto|path|virtual; default auto (path style for custom
   // endpoints and dotted buckets).
   std::string s3_addressing_style = "auto";
+  // Not an option: the command's metrics registry, where an S3 lake counts its
+  // requests (furrow_s3_requests_total). Not owned. Default: none.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // Adds --lake PATH|s3://BUCKET/PREFIX and the --s3-* options to `command`.

@@ -228,14 +228,19 @@ class S3ObjectStore::Impl {
                        std::find(accepted.begin(), accepted.end(), status) != accepted.end();
         s3xml::ErrorBody error;
         if (!success || error_in_ok_body) error = s3xml::ParseError(result->body);
-        if (success && error.code.empty()) return result;
+        if (success && error.code.empty()) {
+          Count(what, "ok");
+          return result;
+        }
         std::string text = what + ": ";
         text += error.code.empty() ? "HTTP " + std::to_string(status) : error.code;
         if (!error.message.empty()) text += ": " + error.message;
         retryable = IsRetryableCode(error.code) || IsRetryableHttpStatus(status);
         failure = Status(CodeFor(status, error.code), std::move(text));
       }
-      if (!retryable || attempt >= options_.max_attempts) {
+      bool give_up = !retryable || attempt >= options_.max_attempts;
+      Count(what, give_up ? "failed" : "retried");
+      if (give_up) {
         if (attempt > 1) {
           return Status(failure.code(),
                         failure.message() + " (after " + std::to_string(attempt) + " attempts)");
@@ -248,6 +253,17 @@ class S3ObjectStore::Impl {
                  {"delay_ms", static_cast<int64_t>(delay.count())}});
       options_.sleep(delay);
     }
+  }
+
+  // Counts one attempt of the call `what` ("S3 PutObject bucket/key").
+  void Count(const std::string& what, const char* outcome) {
+    if (options_.metrics == nullptr) return;
+    size_t start = what.find(' ') + 1;
+    std::string operation = what.substr(start, what.find(' ', start) - start);
+    options_.metrics
+        ->GetCounter("furrow_s3_requests_total", "S3 request attempts by operation and outcome",
+                     {{"operation", operation}, {"outcome", outcome}})
+        .Inc();
   }
 
   std::chrono::milliseconds Backoff(int attempt) {

@@ -44,6 +44,7 @@
 #include <memory>
 #include <string>
 
+#include "core/metrics.h"
 #include "net/http_client.h"
 #include "storage/object_store.h"
 
@@ -100,6 +101,10 @@ struct S3Options {
   std::function<void(std::chrono::milliseconds)> sleep;
   // Seed of the jitter generator. Default 0: seeded from std::random_device.
   uint64_t jitter_seed = 0;
+  // When set, every attempt is counted in furrow_s3_requests_total{operation,
+  // outcome} with outcome "ok", "retried" (failed, tried again) or "failed" (given
+  // up). Not owned; must outlive the store. Default: none.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class S3ObjectStore final : public ObjectStore {

@@ -71,6 +71,26 @@ TEST(S3RetryTest, SlowDownIsRetriedThenSucceeds) {
   EXPECT_LE(h.sleeps[0], Millis(100));
 }
 
+TEST(S3RetryTest, AttemptsAreCountedByOperationAndOutcome) {
+  ScriptedHttpServer server({{503, {}, ""}, Ok(), {404, {}, ""}});
+  Harness h(server, /*max_attempts=*/3);
+  MetricsRegistry metrics;
+  h.options.metrics = &metrics;
+  auto store = h.Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Put("k", "v", {}).ok());
+  EXPECT_EQ(store->Head("gone").status().code(), StatusCode::kNotFound);
+  auto count = [&metrics](const char* operation, const char* outcome) {
+    return metrics
+        .GetCounter("furrow_s3_requests_total", "", {{"operation", operation}, {"outcome", outcome}})
+        .Value();
+  };
+  EXPECT_EQ(count("PutObject", "retried"), 1u);
+  EXPECT_EQ(count("PutObject", "ok"), 1u);
+  EXPECT_EQ(count("PutObject", "failed"), 0u);
+  EXPECT_EQ(count("HeadObject", "failed"), 1u);
+}
+
 TEST(S3RetryTest, ThrottlingAndTransientCodesAreRetried) {
   ScriptedHttpServer server({{429, {}, ""},
                              S3Error(400, "RequestTimeout", "Your socket connection timed out"),
