@@ -161,12 +161,15 @@ class HttpServerTest : public ::testing::Test {
   uint64_t CounterValue(const std::string& name) { return metrics_.GetCounter(name, "").Value(); }
 
   MetricsRegistry metrics_;
+  // Handlers run on the server's threads, so what they touch must outlive the
+  // server: TearDown stops it before the fixture's members are destroyed.
+  Recorder recorder_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
 };
 
 TEST_F(HttpServerTest, ServesGetWithParsedRequest) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send("GET /i?e=pv&p=web HTTP/1.1\r\nHost: example.com\r\nX-Custom: a b\r\nx-custom: second\r\n\r\n");
@@ -238,28 +241,31 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(HttpServerTest, ManyPipelinedRequestsDoNotNestHandlerCalls) {
   // Regression: answering synchronously used to parse the next buffered request
   // inside Send, so each pipelined request nested one handler call deeper.
-  std::atomic<int> depth{0};
-  std::atomic<int> max_depth{0};
-  StartServer([&](HttpRequest&& request, std::shared_ptr<Responder> responder) {
-    int now = ++depth;
-    int seen = max_depth.load();
-    while (now > seen && !max_depth.compare_exchange_weak(seen, now)) {
+  struct Depth {
+    std::atomic<int> now{0};
+    std::atomic<int> max{0};
+  };
+  auto depth = std::make_shared<Depth>();
+  StartServer([depth](HttpRequest&& request, std::shared_ptr<Responder> responder) {
+    int now = ++depth->now;
+    int seen = depth->max.load();
+    while (now > seen && !depth->max.compare_exchange_weak(seen, now)) {
     }
     HttpResponse response;
     response.body = request.target;
     responder->Send(std::move(response));
-    --depth;
+    --depth->now;
   });
   RawClient client(port_);
   std::string flood;
   for (int i = 0; i < 1000; ++i) flood += Get("/" + std::to_string(i));
   client.Send(flood);
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(client.Read().body, "/" + std::to_string(i));
-  EXPECT_EQ(max_depth.load(), 1);
+  EXPECT_EQ(depth->max.load(), 1);
 }
 
 TEST_F(HttpServerTest, AsyncResponseFromAnotherThreadHoldsBackTheNextRequest) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send(Get("/first") + Get("/second"));
@@ -309,17 +315,17 @@ TEST_F(HttpServerTest, HeadResponseHasHeadersButNoBody) {
 }
 
 TEST_F(HttpServerTest, LargeResponseBodyIsWrittenCompletely) {
-  std::string big(3 * 1024 * 1024, 'z');
-  big[12345] = 'a';
-  StartServer([&big](HttpRequest&&, std::shared_ptr<Responder> responder) {
+  auto big = std::make_shared<std::string>(3 * 1024 * 1024, 'z');
+  (*big)[12345] = 'a';
+  StartServer([big](HttpRequest&&, std::shared_ptr<Responder> responder) {
     HttpResponse response;
-    response.body = big;
+    response.body = *big;
     responder->Send(std::move(response));
   });
   RawClient client(port_);
   client.Send(Get("/big") + Get("/big"));
-  EXPECT_EQ(client.Read().body, big);
-  EXPECT_EQ(client.Read().body, big);
+  EXPECT_EQ(client.Read().body, *big);
+  EXPECT_EQ(client.Read().body, *big);
 }
 
 std::string RequestWithLineLength(size_t line_bytes) {
@@ -331,12 +337,12 @@ std::string RequestWithLineLength(size_t line_bytes) {
 TEST_F(HttpServerTest, ClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
   HttpServerOptions options;
   options.write_timeout = 200ms;
-  std::string big(32 * 1024 * 1024, 'w');  // far more than the socket buffers hold
-  Recorder recorder;
+  auto big = std::make_shared<std::string>(32 * 1024 * 1024, 'w');  // far more than socket buffers hold
+  Recorder& recorder = recorder_;
   Handler record = recorder.MakeHandler();
-  StartServer(options, [&](HttpRequest&& request, std::shared_ptr<Responder> responder) {
+  StartServer(options, [big, record](HttpRequest&& request, std::shared_ptr<Responder> responder) {
     HttpResponse response;
-    response.body = big;
+    response.body = *big;
     responder->Send(std::move(response));
     record(std::move(request), nullptr);
   });
@@ -357,7 +363,7 @@ TEST_F(HttpServerTest, RequestLineAtTheLimitIsServed) {
 }
 
 TEST_F(HttpServerTest, RequestLineOverTheLimitIs400) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send(RequestWithLineLength(20481));
@@ -427,7 +433,7 @@ TEST_F(HttpServerTest, EndlessHeadersAre400) {
 }
 
 TEST_F(HttpServerTest, ContentLengthOverTheLimitIs413WithoutReadingTheBody) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   HttpServerOptions options;
   options.max_body_bytes = 1000;
   StartServer(options, recorder.MakeHandler());
@@ -453,7 +459,7 @@ TEST_F(HttpServerTest, BodyAtTheLimitIsServed) {
 }
 
 TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   HttpServerOptions options;
   options.max_body_bytes = 1000;
   StartServer(options, recorder.MakeHandler());
@@ -491,7 +497,7 @@ TEST_F(HttpServerTest, SilentNewConnectionIsClosedWithoutAResponse) {
 }
 
 TEST_F(HttpServerTest, SlowBodyGets408) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   HttpServerOptions options;
   options.body_timeout = 200ms;
   StartServer(options, recorder.MakeHandler());
@@ -517,7 +523,7 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedSilently) {
 }
 
 TEST_F(HttpServerTest, GarbageIs400) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send(std::string("\x01\x02\xff garbage\r\n\r\n", 15));
@@ -537,7 +543,7 @@ TEST_F(HttpServerTest, BadContentLengthIs400) {
 }
 
 TEST_F(HttpServerTest, InvalidUtf8InTargetIsPassedThroughUnharmed) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   const std::string target = "/i?e=pv&x=\xff\xfe\xc3\x28%ZZ&y=\x80";
@@ -674,7 +680,7 @@ TEST_F(HttpServerTest, DroppedResponderAnswers500) {
 }
 
 TEST_F(HttpServerTest, DroppedResponderOnAnotherThreadAnswers500) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send(Get("/"));
@@ -742,7 +748,7 @@ TEST_F(HttpServerTest, TwoThousandConcurrentConnections) {
 }
 
 TEST_F(HttpServerTest, StopDrainsAnInFlightAsyncRequest) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient busy(port_);
   RawClient idle(port_);
@@ -779,7 +785,7 @@ TEST_F(HttpServerTest, StopDrainsAnInFlightAsyncRequest) {
 }
 
 TEST_F(HttpServerTest, StopClosesRequestsThatOutliveTheDrain) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send(Get("/never"));
@@ -795,7 +801,7 @@ TEST_F(HttpServerTest, StopClosesRequestsThatOutliveTheDrain) {
 }
 
 TEST_F(HttpServerTest, ResponderMayOutliveTheServer) {
-  Recorder recorder;
+  Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
   client.Send(Get("/"));
