@@ -20,6 +20,12 @@ namespace {
 using rapidjson::Value;
 using SchemaResult = Result<std::shared_ptr<const Schema>>;
 
+// A lookup's result with, for failures, what each repository answered.
+struct Outcome {
+  SchemaResult value;
+  std::shared_ptr<const LookupHistory> history;  // null for successes
+};
+
 constexpr std::string_view kResolverConfigPrefix =
     "iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-";
 constexpr size_t kShardThreshold = 256;  // below this cache size, one shard keeps LRU exact
@@ -264,13 +270,13 @@ class Resolver::Impl {
     }
   }
 
-  SchemaResult Lookup(const SchemaKey& key);
+  Outcome Lookup(const SchemaKey& key);
   std::vector<RegistryState*> Order(const SchemaKey& key) const;
   Stats GetStats() const;
 
  private:
   struct Entry {
-    SchemaResult value;
+    Outcome value;
     MonoTime expires;
     std::list<SchemaKey>::iterator lru;
   };
@@ -278,11 +284,11 @@ class Resolver::Impl {
     mutable std::mutex mu;
     std::unordered_map<SchemaKey, Entry> entries;     // guarded by mu
     std::list<SchemaKey> lru;                         // guarded by mu; front = newest
-    std::unordered_map<SchemaKey, std::shared_future<SchemaResult>> in_flight;  // mu
+    std::unordered_map<SchemaKey, std::shared_future<Outcome>> in_flight;  // mu
   };
 
-  SchemaResult Fetch(const SchemaKey& key);
-  void Store(Shard& shard, const SchemaKey& key, const SchemaResult& value);
+  Outcome Fetch(const SchemaKey& key);
+  void Store(Shard& shard, const SchemaKey& key, const Outcome& value);
   MonoTime ExpiryFor(const SchemaResult& value) const;
   int64_t NowNs() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -338,7 +344,7 @@ MonoTime Resolver::Impl::ExpiryFor(const SchemaResult& value) const {
   return now + options_.error_ttl;
 }
 
-void Resolver::Impl::Store(Shard& shard, const SchemaKey& key, const SchemaResult& value) {
+void Resolver::Impl::Store(Shard& shard, const SchemaKey& key, const Outcome& value) {
   if (shard_capacity_ == 0) return;
   auto it = shard.entries.find(key);
   if (it != shard.entries.end()) {
@@ -350,25 +356,25 @@ void Resolver::Impl::Store(Shard& shard, const SchemaKey& key, const SchemaResul
     shard.lru.pop_back();
   }
   shard.lru.push_front(key);
-  shard.entries.emplace(key, Entry{value, ExpiryFor(value), shard.lru.begin()});
+  shard.entries.emplace(key, Entry{value, ExpiryFor(value.value), shard.lru.begin()});
 }
 
-SchemaResult Resolver::Impl::Lookup(const SchemaKey& key) {
+Outcome Resolver::Impl::Lookup(const SchemaKey& key) {
   const bool nested = !tls_resolving.empty();
   if (std::find(tls_resolving.begin(), tls_resolving.end(), key) != tls_resolving.end()) {
-    return InvalidArgumentError("cyclic $ref through " + key.ToUri());
+    return Outcome{InvalidArgumentError("cyclic $ref through " + key.ToUri()), nullptr};
   }
   Shard& shard = shards_[std::hash<SchemaKey>()(key) % shard_count_];
-  std::promise<SchemaResult> promise;
+  std::promise<Outcome> promise;
   {
     std::unique_lock lock(shard.mu);
     auto it = shard.entries.find(key);
     if (it != shard.entries.end()) {
-      if (clock_->Monotonic() < it->second.expires) {
+      if (it->second.expires == MonoTime::max() || clock_->Monotonic() < it->second.expires) {
         shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
-        SchemaResult value = it->second.value;
+        Outcome value = it->second.value;
         lock.unlock();
-        if (value.ok()) {
+        if (value.value.ok()) {
           hits_.fetch_add(1, std::memory_order_relaxed);
           if (hit_counter_) hit_counter_->Inc();
         } else {
@@ -383,7 +389,7 @@ SchemaResult Resolver::Impl::Lookup(const SchemaKey& key) {
     if (!nested) {
       auto flight = shard.in_flight.find(key);
       if (flight != shard.in_flight.end()) {
-        std::shared_future<SchemaResult> future = flight->second;
+        std::shared_future<Outcome> future = flight->second;
         lock.unlock();
         return future.get();
       }
@@ -393,7 +399,7 @@ SchemaResult Resolver::Impl::Lookup(const SchemaKey& key) {
   misses_.fetch_add(1, std::memory_order_relaxed);
   if (miss_counter_) miss_counter_->Inc();
   tls_resolving.push_back(key);
-  SchemaResult value = Fetch(key);
+  Outcome value = Fetch(key);
   tls_resolving.pop_back();
   {
     std::lock_guard lock(shard.mu);
@@ -404,16 +410,19 @@ SchemaResult Resolver::Impl::Lookup(const SchemaKey& key) {
   return value;
 }
 
-SchemaResult Resolver::Impl::Fetch(const SchemaKey& key) {
+Outcome Resolver::Impl::Fetch(const SchemaKey& key) {
   std::vector<RegistryState*> order = Order(key);
   std::string tried;
   bool unavailable = false;
+  auto history = std::make_shared<LookupHistory>();
   for (RegistryState* state : order) {
     const RepositoryConfig& config = state->registry->config();
     if (!tried.empty()) tried.append("; ");
     const int64_t down_until = state->down_until_ns.load(std::memory_order_relaxed);
     if (down_until != 0 && NowNs() < down_until) {
       tried.append(Describe(config) + ": skipped, unreachable at its last attempt");
+      history->push_back({config.name, RepositoryAttempt::Outcome::kSkipped,
+                          "skipped: unreachable at its last attempt"});
       unavailable = true;
       continue;
     }
@@ -426,20 +435,27 @@ SchemaResult Resolver::Impl::Fetch(const SchemaKey& key) {
       }
     }
     if (text.ok()) {
-      auto lookup = [this](const SchemaKey& ref) { return Lookup(ref); };
+      auto lookup = [this](const SchemaKey& ref) { return Lookup(ref).value; };
       SchemaResult schema = Schema::Compile(key, *text, lookup, options_.limits);
       if (!schema.ok()) {
-        return InvalidArgumentError(key.ToUri() + " from " + Describe(config) +
-                                    " does not compile: " + schema.status().message());
+        history->push_back({config.name, RepositoryAttempt::Outcome::kInvalid,
+                            schema.status().message()});
+        return Outcome{InvalidArgumentError(key.ToUri() + " from " + Describe(config) +
+                                            " does not compile: " + schema.status().message()),
+                       std::move(history)};
       }
-      return schema;
+      return Outcome{std::move(schema), nullptr};
     }
     if (text.status().code() == StatusCode::kNotFound) {
       tried.append(Describe(config) + ": not found (" + text.status().message() + ")");
+      history->push_back(
+          {config.name, RepositoryAttempt::Outcome::kNotFound, text.status().message()});
       continue;
     }
     if (state->fetch_errors) state->fetch_errors->Inc();
     tried.append(Describe(config) + ": " + text.status().ToString());
+    history->push_back(
+        {config.name, RepositoryAttempt::Outcome::kUnreachable, text.status().ToString()});
     if (text.status().code() == StatusCode::kUnavailable) {
       unavailable = true;
       state->down_until_ns.store(
@@ -458,8 +474,8 @@ SchemaResult Resolver::Impl::Fetch(const SchemaKey& key) {
   }
   if (order.empty()) tried = "no repositories configured";
   const std::string message = key.ToUri() + " not found: " + tried;
-  if (unavailable) return UnavailableError(message);
-  return NotFoundError(message);
+  if (unavailable) return Outcome{UnavailableError(message), std::move(history)};
+  return Outcome{NotFoundError(message), std::move(history)};
 }
 
 Resolver::Stats Resolver::Impl::GetStats() const {
@@ -525,20 +541,29 @@ std::unique_ptr<Resolver> Resolver::CreateWithRegistries(
 Resolver::Resolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Resolver::~Resolver() = default;
 
-Result<std::shared_ptr<const Schema>> Resolver::Lookup(const SchemaKey& key) {
-  return impl_->Lookup(key);
+Result<std::shared_ptr<const Schema>> Resolver::Lookup(const SchemaKey& key,
+                                                       LookupHistory* history) {
+  Outcome outcome = impl_->Lookup(key);
+  if (history != nullptr) {
+    if (outcome.history) {
+      *history = *outcome.history;
+    } else {
+      history->clear();
+    }
+  }
+  return std::move(outcome.value);
 }
 
 Result<std::shared_ptr<const Schema>> Resolver::Lookup(std::string_view iglu_uri) {
   FURROW_ASSIGN_OR_RETURN(SchemaKey key, SchemaKey::ParseUri(iglu_uri));
-  return impl_->Lookup(key);
+  return impl_->Lookup(key).value;
 }
 
 Result<std::vector<ValidationError>> Resolver::ValidateSelfDescribing(const rapidjson::Value& json,
                                                                       SchemaKey* key_out) {
   FURROW_ASSIGN_OR_RETURN(SelfDescribing sd, ParseSelfDescribing(json));
   if (key_out != nullptr) *key_out = sd.key;
-  FURROW_ASSIGN_OR_RETURN(std::shared_ptr<const Schema> schema, impl_->Lookup(sd.key));
+  FURROW_ASSIGN_OR_RETURN(std::shared_ptr<const Schema> schema, impl_->Lookup(sd.key).value);
   return schema->Validate(*sd.data);
 }
 

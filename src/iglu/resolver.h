@@ -119,6 +119,21 @@ struct ResolverOptions {
   MetricsRegistry* metrics = nullptr;
 };
 
+// What one repository answered in a failed lookup; Snowplow's bad rows list these
+// as the `lookupHistory` of a ResolutionError.
+struct RepositoryAttempt {
+  enum class Outcome {
+    kNotFound,     // it answered that it does not have the schema
+    kUnreachable,  // it could not be reached, or kept failing, after its retries
+    kSkipped,      // not asked: it was unreachable within the last error_ttl
+    kInvalid,      // it has the schema, but the schema does not compile
+  };
+  std::string repository;  // the repository's name
+  Outcome outcome = Outcome::kNotFound;
+  std::string message;     // the repository's own error, for humans
+};
+using LookupHistory = std::vector<RepositoryAttempt>;
+
 // A self-describing JSON {"schema": "iglu:...", "data": ...} taken apart. `data`
 // points into the value it was parsed from.
 struct SelfDescribing {
@@ -147,7 +162,11 @@ class Resolver {
   Resolver& operator=(const Resolver&) = delete;
 
   // The compiled schema for `key`. See the banner for order, caching and errors.
-  [[nodiscard]] Result<std::shared_ptr<const Schema>> Lookup(const SchemaKey& key);
+  // When `history` is set it receives, for a failed lookup (also one answered from
+  // the cache), what each repository tried answered, in order; for a success (and for
+  // a `$ref` cycle) it is cleared.
+  [[nodiscard]] Result<std::shared_ptr<const Schema>> Lookup(const SchemaKey& key,
+                                                            LookupHistory* history = nullptr);
   // Same for "iglu:..." text. Errors: kInvalidArgument for a bad key, else as above.
   [[nodiscard]] Result<std::shared_ptr<const Schema>> Lookup(std::string_view iglu_uri);
 

@@ -563,6 +563,57 @@ TEST(ResolverTest, LogsAnOutageOnceAndTheRecoveryOnce) {
   EXPECT_EQ(CountOccurrences(logs, "iglu registry reachable again"), 1) << logs;
 }
 
+TEST(ResolverTest, LookupHistorySaysWhatEachRepositoryAnswered) {
+  TestHttpServer server([](const Request&) { return std::pair<int, std::string>{503, "busy"}; });
+  TestOptions t;
+  TempDir empty;
+  TempDir broken;
+  SchemaKey bad = Key("iglu:com.acme/bad/jsonschema/1-0-0");
+  broken.Write("schemas/" + bad.ToPath(), "[1, 2");
+  ResolverConfig config;
+  config.repositories.push_back(EmbeddedRepo("local", empty.path().string(), 0));
+  config.repositories.push_back(HttpRepo("remote", server.uri(), 1));
+  config.repositories.push_back(EmbeddedRepo("broken", broken.path().string(), 2));
+  ResolverOptions options = t.Make();
+  options.retry.max_attempts = 1;
+  auto resolver = CreateOrDie(config, options);
+
+  LookupHistory history;
+  EXPECT_EQ(resolver->Lookup(Key("iglu:com.acme/a/jsonschema/1-0-0"), &history).status().code(),
+            StatusCode::kUnavailable);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].repository, "local");
+  EXPECT_EQ(history[0].outcome, RepositoryAttempt::Outcome::kNotFound);
+  EXPECT_EQ(history[1].repository, "remote");
+  EXPECT_EQ(history[1].outcome, RepositoryAttempt::Outcome::kUnreachable);
+  EXPECT_THAT(history[1].message, HasSubstr("HTTP 503"));
+  EXPECT_EQ(history[2].outcome, RepositoryAttempt::Outcome::kNotFound);
+
+  // From the cache: the same history.
+  LookupHistory cached;
+  EXPECT_FALSE(resolver->Lookup(Key("iglu:com.acme/a/jsonschema/1-0-0"), &cached).ok());
+  ASSERT_EQ(cached.size(), 3u);
+  EXPECT_EQ(cached[1].outcome, RepositoryAttempt::Outcome::kUnreachable);
+
+  // While "remote" is marked down it is skipped; "broken" has the schema but it is invalid.
+  LookupHistory skipped;
+  EXPECT_EQ(resolver->Lookup(bad, &skipped).status().code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(skipped.size(), 3u);
+  EXPECT_EQ(skipped[1].outcome, RepositoryAttempt::Outcome::kSkipped);
+  EXPECT_EQ(skipped[2].outcome, RepositoryAttempt::Outcome::kInvalid);
+  EXPECT_EQ(server.requests(), 1);
+
+  // A success clears the history.
+  TempDir good;
+  SchemaKey ok = Key("iglu:com.acme/ok/jsonschema/1-0-0");
+  good.Write("schemas/" + ok.ToPath(), MinimalSchema(ok, "fine"));
+  ResolverConfig good_config;
+  good_config.repositories.push_back(EmbeddedRepo("good", good.path().string()));
+  auto good_resolver = CreateOrDie(good_config, t.Make());
+  EXPECT_TRUE(good_resolver->Lookup(ok, &skipped).ok());
+  EXPECT_TRUE(skipped.empty());
+}
+
 TEST(ResolverTest, UnreachableRegistryErrorNamesRegistryAndCause) {
   int port;
   {
