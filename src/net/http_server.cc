@@ -48,10 +48,14 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-constexpr size_t kReadChunk = 16 * 1024;
+// Read sizes: small while waiting for a header (most fit; an idle connection
+// keeps only this much), larger while reading a body.
+constexpr size_t kHeaderReadChunk = 4 * 1024;
+constexpr size_t kBodyReadChunk = 64 * 1024;
 constexpr size_t kLingerChunk = 4 * 1024;
-// An idle connection keeps at most this much read buffer.
-constexpr size_t kMaxIdleBufferBytes = 64 * 1024;
+// An idle connection whose buffer grew past this (large headers or a body) gives
+// the memory back.
+constexpr size_t kMaxIdleBufferBytes = 16 * 1024;
 // Bodies up to this size are copied behind the head so one write sends both.
 constexpr size_t kInlineBodyBytes = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -354,7 +358,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void DoRead() {
     uint64_t gen = ++read_gen_;
-    socket_.async_read_some(buffer_.prepare(kReadChunk),
+    size_t chunk = phase_ == Phase::kBody ? kBodyReadChunk : kHeaderReadChunk;
+    socket_.async_read_some(buffer_.prepare(chunk),
                             [self = shared_from_this(), gen](const error_code& ec, size_t n) {
                               self->OnRead(gen, ec, n);
                             });

@@ -458,6 +458,20 @@ TEST_F(HttpServerTest, BodyAtTheLimitIsServed) {
   EXPECT_EQ(got.body.size(), std::string("ok:POST /tp2:").size() + 1000);
 }
 
+TEST_F(HttpServerTest, DefaultSizedLargeBodyArrivesIntact) {
+  Recorder& recorder = recorder_;
+  StartServer(recorder.MakeHandler());
+  RawClient client(port_);
+  std::string body(2 * 1024 * 1024, 'x');
+  for (size_t i = 0; i < body.size(); i += 4099) body[i] = static_cast<char>('a' + i % 26);
+  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  for (size_t i = 0; i < body.size(); i += 100000) client.Send(std::string_view(body).substr(i, 100000));
+  ASSERT_TRUE(recorder.WaitFor(1));
+  EXPECT_TRUE(recorder.Request(0).body == body);
+  recorder.TakeResponder()->Send(HttpResponse{});
+  EXPECT_EQ(client.Read().status, 200);
+}
+
 TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
   Recorder& recorder = recorder_;
   HttpServerOptions options;
