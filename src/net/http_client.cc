@@ -27,7 +27,8 @@ bool HasHeader(const ClientHeaderList& headers, std::string_view name) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -165,7 +166,8 @@ class HttpClient::Impl {
 
     Slist headers;
     bool ok = true;
-    for (const auto& [name, value] : options_.extra_headers) ok &= Append(headers, name + ": " + value);
+    for (const auto& [name, value] : options_.extra_headers)
+      ok &= Append(headers, name + ": " + value);
     for (const auto& [name, value] : request.headers) ok &= Append(headers, name + ": " + value);
     if (options_.aws_sigv4 && !options_.aws_sigv4->session_token.empty()) {
       ok &= Append(headers, "x-amz-security-token: " + options_.aws_sigv4->session_token);
@@ -184,7 +186,8 @@ class HttpClient::Impl {
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     if (options_.follow_redirects) {
       curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -205,10 +208,12 @@ class HttpClient::Impl {
     } else if (method == "GET" && request.body.empty()) {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {
-      bool sends_body = !request.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+      bool sends_body =
+          !request.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
       if (sends_body) {
         // POSTFIELDS does not copy: request.body outlives the transfer.
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body.size()));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
       }
       if (method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
@@ -220,10 +225,12 @@ class HttpClient::Impl {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     if (transfer.body_too_large) {
-      return ResourceExhaustedError("response body exceeds " + std::to_string(options_.max_response_bytes) +
-                                    " bytes from " + request.url);
+      return ResourceExhaustedError("response body exceeds " +
+                                    std::to_string(options_.max_response_bytes) + " bytes from " +
+                                    request.url);
     }
-    if (code != CURLE_OK) return CurlError(code, message.c_str()).WithContext(method + " " + request.url);
+    if (code != CURLE_OK)
+      return CurlError(code, message.c_str()).WithContext(method + " " + request.url);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = static_cast<int>(status);
@@ -244,7 +251,9 @@ HttpClient::HttpClient(HttpClientOptions options) {
 
 HttpClient::~HttpClient() = default;
 
-Result<HttpClientResponse> HttpClient::Send(const HttpClientRequest& request) { return impl_->Send(request); }
+Result<HttpClientResponse> HttpClient::Send(const HttpClientRequest& request) {
+  return impl_->Send(request);
+}
 
 void SleepFor(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
 

@@ -63,8 +63,8 @@ struct HttpClientResponse {
 // AWS Signature Version 4, computed by curl (CURLOPT_AWS_SIGV4 with
 // "aws:amz:REGION:SERVICE"; the access key and secret are curl's user:password).
 struct AwsSigV4Options {
-  std::string region;         // e.g. "eu-west-1"
-  std::string service;        // e.g. "s3", "kinesis"
+  std::string region;   // e.g. "eu-west-1"
+  std::string service;  // e.g. "s3", "kinesis"
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;  // sent as x-amz-security-token when non-empty
@@ -104,7 +104,7 @@ class HttpClient {
 // Bounded retry with exponential backoff: attempt i (from 1) waits
 // min(initial_backoff * multiplier^(i-1), max_backoff) before attempt i+1.
 struct RetryPolicy {
-  int max_attempts = 3;                             // total attempts, >= 1
+  int max_attempts = 3;  // total attempts, >= 1
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   double multiplier = 2.0;

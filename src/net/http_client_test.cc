@@ -28,7 +28,8 @@ using BeastResponse = http::response<http::string_body>;
 class TestServer {
  public:
   explicit TestServer(std::function<BeastResponse(const BeastRequest&)> respond)
-      : respond_(std::move(respond)), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+      : respond_(std::move(respond)),
+        acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     port_ = acceptor_.local_endpoint().port();
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
@@ -47,7 +48,9 @@ class TestServer {
     for (auto& t : connection_threads_) t.join();
   }
 
-  std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
 
   std::vector<BeastRequest> Requests() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -309,7 +312,8 @@ TEST(HttpClientTest, SignsWithAwsSigV4) {
   auto seen = server.Requests();
   ASSERT_EQ(seen.size(), 1u);
   std::string authorization(seen[0][http::field::authorization]);
-  EXPECT_EQ(authorization.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", 0), 0u) << authorization;
+  EXPECT_EQ(authorization.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", 0), 0u)
+      << authorization;
   EXPECT_NE(authorization.find("/eu-west-1/s3/aws4_request"), std::string::npos) << authorization;
   EXPECT_NE(authorization.find("Signature="), std::string::npos) << authorization;
   EXPECT_FALSE(seen[0]["X-Amz-Date"].empty());
@@ -361,8 +365,8 @@ TEST(HttpClientRetryTest, RetriesServerErrorsUntilSuccess) {
   RetryPolicy policy;
   policy.max_attempts = 5;
   std::vector<int64_t> slept;
-  Result<HttpClientResponse> response =
-      SendWithRetry(client, request, policy, [&](std::chrono::milliseconds d) { slept.push_back(d.count()); });
+  Result<HttpClientResponse> response = SendWithRetry(
+      client, request, policy, [&](std::chrono::milliseconds d) { slept.push_back(d.count()); });
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "done");

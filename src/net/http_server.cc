@@ -72,7 +72,7 @@ enum class Reason {
 };
 
 constexpr std::array<std::string_view, static_cast<size_t>(Reason::kCount)> kReasonNames = {
-    "request_line_too_long", "headers_too_large", "body_too_large", "header_timeout",
+    "request_line_too_long", "headers_too_large", "body_too_large",       "header_timeout",
     "body_timeout",          "bad_request",       "too_many_connections",
 };
 
@@ -99,7 +99,8 @@ void AppendSanitized(std::string& out, std::string_view text) {
 class DateCache {
  public:
   std::string_view Get(const Clock& clock) {
-    int64_t seconds = std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
+    int64_t seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
     if (seconds != seconds_) {
       seconds_ = seconds;
       Format(seconds);
@@ -118,8 +119,9 @@ class DateCache {
     struct tm tm;
     gmtime_r(&t, &tm);
     char buffer[64];
-    snprintf(buffer, sizeof(buffer), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
-             kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(buffer, sizeof(buffer), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+             tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
     memcpy(text_, buffer, kLength);
   }
 
@@ -138,8 +140,8 @@ class RequestParser final : public http::basic_parser<true> {
   size_t request_line_bytes() const { return request_line_bytes_; }
 
  private:
-  void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int version,
-                       error_code&) override {
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int version, error_code&) override {
     request_.method.assign(method.data(), method.size());
     request_.target.assign(target.data(), target.size());
     std::string_view t(target.data(), target.size());
@@ -158,16 +160,19 @@ class RequestParser final : public http::basic_parser<true> {
 
   void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      error_code&) override {
-    if (name == http::field::expect && EqualsIgnoreCase(std::string_view(value.data(), value.size()), "100-continue")) {
+    if (name == http::field::expect &&
+        EqualsIgnoreCase(std::string_view(value.data(), value.size()), "100-continue")) {
       expect_continue_ = true;
     }
-    request_.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name_string.data(), name_string.size()),
+    request_.headers.emplace_back(std::piecewise_construct,
+                                  std::forward_as_tuple(name_string.data(), name_string.size()),
                                   std::forward_as_tuple(value.data(), value.size()));
   }
 
   void on_header_impl(error_code&) override {}
 
-  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         error_code&) override {
     // Bounded: the parser rejects a Content-Length over the body limit before this.
     if (content_length) request_.body.reserve(static_cast<size_t>(*content_length));
   }
@@ -212,21 +217,24 @@ struct Worker {
 // What connections need from the server: configuration, handler, metrics, and
 // the open-connection count that Stop waits on.
 struct ServerState {
-  ServerState(HttpServerOptions options_in, Handler handler_in, MetricsRegistry& metrics, const std::string& prefix)
+  ServerState(HttpServerOptions options_in, Handler handler_in, MetricsRegistry& metrics,
+              const std::string& prefix)
       : options(std::move(options_in)), handler(std::move(handler_in)), clock(options.clock) {
     if (clock == nullptr) clock = &SystemClock::Instance();
     const std::string p = prefix + "_http_";
     open_gauge = &metrics.GetGauge(p + "open_connections", "Open HTTP connections");
     accepted = &metrics.GetCounter(p + "connections_accepted_total", "Accepted HTTP connections");
-    requests = &metrics.GetCounter(p + "requests_total", "Complete HTTP requests handed to the handler");
+    requests =
+        &metrics.GetCounter(p + "requests_total", "Complete HTTP requests handed to the handler");
     for (size_t i = 0; i < kReasonNames.size(); ++i) {
-      rejected[i] = &metrics.GetCounter(p + "rejected_total", "HTTP requests and connections rejected, by reason",
+      rejected[i] = &metrics.GetCounter(p + "rejected_total",
+                                        "HTTP requests and connections rejected, by reason",
                                         {{"reason", std::string(kReasonNames[i])}});
     }
     bytes_read = &metrics.GetCounter(p + "read_bytes_total", "Bytes read from HTTP clients");
     bytes_written = &metrics.GetCounter(p + "written_bytes_total", "Bytes written to HTTP clients");
-    responders_dropped =
-        &metrics.GetCounter(p + "responders_dropped_total", "Requests whose handler dropped the Responder (500)");
+    responders_dropped = &metrics.GetCounter(p + "responders_dropped_total",
+                                             "Requests whose handler dropped the Responder (500)");
   }
 
   void Reject(Reason reason) { rejected[static_cast<size_t>(reason)]->Inc(); }
@@ -261,7 +269,10 @@ namespace {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(ServerState* server, std::shared_ptr<Worker> worker, tcp::socket socket)
-      : worker_(std::move(worker)), server_(server), socket_(std::move(socket)), timer_(worker_->ioc) {}
+      : worker_(std::move(worker)),
+        server_(server),
+        socket_(std::move(socket)),
+        timer_(worker_->ioc) {}
 
   // On the I/O thread.
   void Start() {
@@ -524,7 +535,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   class ConnectionResponder final : public Responder {
    public:
-    explicit ConnectionResponder(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+    explicit ConnectionResponder(std::shared_ptr<Connection> connection)
+        : connection_(std::move(connection)) {}
     ~ConnectionResponder() override {
       if (!sent_.exchange(true)) {
         log::Error("http handler dropped its Responder without a response; answering 500");
@@ -561,7 +573,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnResponse(HttpResponse response) {
     if (phase_ != Phase::kHandler) return;  // closed meanwhile (client gone, or Stop)
-    bool close = response.close || !keep_alive_ || server_->draining.load(std::memory_order_relaxed);
+    bool close =
+        response.close || !keep_alive_ || server_->draining.load(std::memory_order_relaxed);
     WriteResponse(response.status, response.headers, std::move(response.body), close, head_);
   }
 
@@ -574,10 +587,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     WriteResponse(status, {}, std::string(), /*close=*/true, /*head=*/false);
   }
 
-  void WriteResponse(int status, const HeaderList& headers, std::string body, bool close, bool head) {
+  void WriteResponse(int status, const HeaderList& headers, std::string body, bool close,
+                     bool head) {
     if (status < 200 || status > 599) {
       // 1xx would leave the client waiting for a final response.
-      log::Error("http handler answered with an unsupported status; sending 500", {{"status", status}});
+      log::Error("http handler answered with an unsupported status; sending 500",
+                 {{"status", status}});
       status = 500;
     }
     bool no_body = status == 204 || status == 304;
@@ -594,7 +609,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out_.append(worker_->date.Get(*server_->clock));
     out_.append("\r\n");
     for (const auto& [name, value] : headers) {
-      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) continue;
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding"))
+        continue;
       if (EqualsIgnoreCase(name, "Connection")) {
         if (EqualsIgnoreCase(value, "close")) close = true;
         continue;
@@ -720,7 +736,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_expiry_ = at;
     uint64_t gen = ++timer_gen_;
     timer_.expires_at(at);
-    timer_.async_wait([self = shared_from_this(), gen](const error_code& ec) { self->OnTimer(gen, ec); });
+    timer_.async_wait(
+        [self = shared_from_this(), gen](const error_code& ec) { self->OnTimer(gen, ec); });
   }
 
   void OnTimer(uint64_t gen, const error_code& ec) {
@@ -786,7 +803,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, Handler handler, MetricsRegistry& metrics, const std::string& prefix)
+  Impl(HttpServerOptions options, Handler handler, MetricsRegistry& metrics,
+       const std::string& prefix)
       : state_(std::move(options), std::move(handler), metrics, prefix) {}
 
   ~Impl() { Stop(std::chrono::milliseconds(0)); }
@@ -813,14 +831,17 @@ class HttpServer::Impl {
 };
 
 Status HttpServer::Impl::Start() {
-  if (started_ || stopped_) return FailedPreconditionError("http server already started (a server runs once)");
+  if (started_ || stopped_)
+    return FailedPreconditionError("http server already started (a server runs once)");
   error_code ec;
   asio::ip::address address = asio::ip::make_address(state_.options.bind, ec);
-  if (ec) return InvalidArgumentError("bad bind address '" + state_.options.bind + "': " + ec.message());
+  if (ec)
+    return InvalidArgumentError("bad bind address '" + state_.options.bind + "': " + ec.message());
   if (state_.options.port < 0 || state_.options.port > 65535) {
     return InvalidArgumentError("bad port " + std::to_string(state_.options.port));
   }
-  int threads = state_.options.threads > 0 ? state_.options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  int threads = state_.options.threads > 0 ? state_.options.threads
+                                           : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_shared<Worker>());
 
@@ -834,7 +855,8 @@ Status HttpServer::Impl::Start() {
     std::string where = state_.options.bind + ":" + std::to_string(state_.options.port);
     acceptor_.reset();
     workers_.clear();
-    if (ec == asio::error::address_in_use) return UnavailableError("cannot listen on " + where + ": " + ec.message());
+    if (ec == asio::error::address_in_use)
+      return UnavailableError("cannot listen on " + where + ": " + ec.message());
     if (ec == boost::system::errc::address_not_available) {
       return InvalidArgumentError("cannot listen on " + where + ": " + ec.message());
     }
@@ -865,9 +887,10 @@ Status HttpServer::Impl::Start() {
 void HttpServer::Impl::Accept() {
   size_t index = next_worker_;
   next_worker_ = (next_worker_ + 1) % workers_.size();
-  acceptor_->async_accept(workers_[index]->ioc, [this, index](const error_code& ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket), index);
-  });
+  acceptor_->async_accept(workers_[index]->ioc,
+                          [this, index](const error_code& ec, tcp::socket socket) {
+                            OnAccept(ec, std::move(socket), index);
+                          });
 }
 
 void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket, size_t worker_index) {
@@ -962,7 +985,8 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds drain) {
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler, MetricsRegistry& metrics,
                        std::string metrics_prefix)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), metrics, std::move(metrics_prefix))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), metrics,
+                                   std::move(metrics_prefix))) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -69,11 +69,11 @@ namespace furrow::net {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;   // as sent, e.g. "GET"
-  std::string target;   // as sent, e.g. "/i?e=pv"
-  std::string path;     // target before '?'
-  std::string query;    // target after '?', without it; empty if none
-  HeaderList headers;   // in arrival order, names as sent
+  std::string method;  // as sent, e.g. "GET"
+  std::string target;  // as sent, e.g. "/i?e=pv"
+  std::string path;    // target before '?'
+  std::string query;   // target after '?', without it; empty if none
+  HeaderList headers;  // in arrival order, names as sent
   std::string body;
   std::string remote_address;  // socket peer IP
   uint16_t remote_port = 0;
@@ -85,9 +85,9 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  HeaderList headers;   // Content-Length is added by the server
+  HeaderList headers;  // Content-Length is added by the server
   std::string body;
-  bool close = false;   // close the connection after this response
+  bool close = false;  // close the connection after this response
 
   HttpResponse& Set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -106,20 +106,28 @@ class Responder {
 using Handler = std::function<void(HttpRequest&& request, std::shared_ptr<Responder> responder)>;
 
 struct HttpServerOptions {
-  std::string bind = "0.0.0.0";
-  int port = 8080;                       // 0 = any free port; see HttpServer::port()
-  int threads = 0;                       // I/O threads; 0 = number of cores
-  size_t max_request_line_bytes = 20480;
-  size_t max_header_bytes = 40960;
-  size_t max_body_bytes = 2 * 1024 * 1024;
-  std::chrono::milliseconds header_timeout{30000};
+  std::string bind = "0.0.0.0";  // listen address (IPv4 or IPv6 literal)
+  int port = 8080;               // 0 = any free port; see HttpServer::port()
+  int threads = 0;               // I/O threads; 0 = number of cores
+  size_t max_request_line_bytes = 20480;  // without the CRLF; over it -> 400
+  size_t max_header_bytes = 40960;        // header fields incl. line ends; over it -> 400
+  size_t max_body_bytes = 2 * 1024 * 1024;          // Content-Length or chunked total -> 413
+  std::chrono::milliseconds header_timeout{30000};  // first byte to end of header -> 408
+  std::chrono::milliseconds body_timeout{30000};    // end of header to end of body -> 408
+  std::chrono::milliseconds idle_timeout{610000};   // between keep-alive requests -> close
+  size_t max_connections = 10000;                   // open at once; more are closed at once
+  std::string server_name = "furrow";               // the Server header
+  std::chrono::milliseconds write_timeout{30000};   // to write one response -> close
+  std::chrono::milliseconds linger_timeout{2000};   // discard input after closing responses
+  const Clock* clock = nullptr;  // for the Date header; nullptr = SystemClock (must outlive)
+};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{610000};
   size_t max_connections = 10000;
-  std::string server_name = "furrow";    // the Server header
+  std::string server_name = "furrow";              // the Server header
   std::chrono::milliseconds write_timeout{30000};  // to write one response
   std::chrono::milliseconds linger_timeout{2000};  // discard input after closing responses
-  const Clock* clock = nullptr;          // for the Date header; nullptr = SystemClock
+  const Clock* clock = nullptr;                    // for the Date header; nullptr = SystemClock
 };
 
 class HttpServer {

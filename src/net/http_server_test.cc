@@ -34,7 +34,8 @@ struct ClientResponse {
 class RawClient {
  public:
   explicit RawClient(int port) : socket_(io_) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+    socket_.connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
     struct timeval tv = {10, 0};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
@@ -132,7 +133,8 @@ class Recorder {
 void EchoHandler(HttpRequest&& request, std::shared_ptr<Responder> responder) {
   HttpResponse response;
   response.Set("Content-Type", "text/plain");
-  response.body = "ok:" + request.method + " " + request.target + (request.body.empty() ? "" : ":" + request.body);
+  response.body = "ok:" + request.method + " " + request.target +
+                  (request.body.empty() ? "" : ":" + request.body);
   responder->Send(std::move(response));
 }
 
@@ -172,7 +174,9 @@ TEST_F(HttpServerTest, ServesGetWithParsedRequest) {
   Recorder& recorder = recorder_;
   StartServer(recorder.MakeHandler());
   RawClient client(port_);
-  client.Send("GET /i?e=pv&p=web HTTP/1.1\r\nHost: example.com\r\nX-Custom: a b\r\nx-custom: second\r\n\r\n");
+  client.Send(
+      "GET /i?e=pv&p=web HTTP/1.1\r\nHost: example.com\r\nX-Custom: a b\r\nx-custom: "
+      "second\r\n\r\n");
   ASSERT_TRUE(recorder.WaitFor(1));
   HttpRequest request = recorder.Request(0);
   EXPECT_EQ(request.method, "GET");
@@ -205,12 +209,16 @@ TEST_F(HttpServerTest, ServesGetWithParsedRequest) {
 TEST_F(HttpServerTest, ServesPostWithContentLengthAndChunkedBodies) {
   StartServer(EchoHandler);
   RawClient client(port_);
-  client.Send("POST /com.snowplowanalytics.snowplow/tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world");
+  client.Send(
+      "POST /com.snowplowanalytics.snowplow/tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: "
+      "11\r\n\r\nhello world");
   ClientResponse first = client.Read();
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.body, "ok:POST /com.snowplowanalytics.snowplow/tp2:hello world");
 
-  client.Send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  client.Send(
+      "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+      "world\r\n0\r\n\r\n");
   ClientResponse second = client.Read();
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(second.body, "ok:POST /c:hello world");
@@ -232,7 +240,8 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer(EchoHandler);
   RawClient client(port_);
-  client.Send(Get("/a") + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" + Get("/c"));
+  client.Send(Get("/a") + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" +
+              Get("/c"));
   EXPECT_EQ(client.Read().body, "ok:GET /a");
   EXPECT_EQ(client.Read().body, "ok:POST /b:xyz");
   EXPECT_EQ(client.Read().body, "ok:GET /c");
@@ -337,7 +346,8 @@ std::string RequestWithLineLength(size_t line_bytes) {
 TEST_F(HttpServerTest, ClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
   HttpServerOptions options;
   options.write_timeout = 200ms;
-  auto big = std::make_shared<std::string>(32 * 1024 * 1024, 'w');  // far more than socket buffers hold
+  auto big =
+      std::make_shared<std::string>(32 * 1024 * 1024, 'w');  // far more than socket buffers hold
   Recorder& recorder = recorder_;
   Handler record = recorder.MakeHandler();
   StartServer(options, [big, record](HttpRequest&& request, std::shared_ptr<Responder> responder) {
@@ -426,7 +436,8 @@ TEST_F(HttpServerTest, EndlessHeadersAre400) {
   StartServer(EchoHandler);
   RawClient client(port_);
   std::string request = "GET / HTTP/1.1\r\n";
-  for (int i = 0; i < 100; ++i) request += "X-Header-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+  for (int i = 0; i < 100; ++i)
+    request += "X-Header-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
   client.Send(request);  // never ends
   EXPECT_EQ(client.Read().status, 400);
   EXPECT_EQ(Rejected("headers_too_large"), 1u);
@@ -452,7 +463,8 @@ TEST_F(HttpServerTest, BodyAtTheLimitIsServed) {
   options.max_body_bytes = 1000;
   StartServer(options, EchoHandler);
   RawClient client(port_);
-  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'b'));
+  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
+              std::string(1000, 'b'));
   ClientResponse got = client.Read();
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(got.body.size(), std::string("ok:POST /tp2:").size() + 1000);
@@ -464,8 +476,10 @@ TEST_F(HttpServerTest, DefaultSizedLargeBodyArrivesIntact) {
   RawClient client(port_);
   std::string body(2 * 1024 * 1024, 'x');
   for (size_t i = 0; i < body.size(); i += 4099) body[i] = static_cast<char>('a' + i % 26);
-  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
-  for (size_t i = 0; i < body.size(); i += 100000) client.Send(std::string_view(body).substr(i, 100000));
+  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+              "\r\n\r\n");
+  for (size_t i = 0; i < body.size(); i += 100000)
+    client.Send(std::string_view(body).substr(i, 100000));
   ASSERT_TRUE(recorder.WaitFor(1));
   EXPECT_TRUE(recorder.Request(0).body == body);
   recorder.TakeResponder()->Send(HttpResponse{});
@@ -479,8 +493,8 @@ TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
   StartServer(options, recorder.MakeHandler());
   RawClient client(port_);
   std::string chunk(600, 'c');
-  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk + "\r\n258\r\n" +
-              chunk + "\r\n0\r\n\r\n");
+  client.Send("POST /tp2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk +
+              "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
   ClientResponse got = client.Read();
   EXPECT_EQ(got.status, 413);
   EXPECT_EQ(Rejected("body_too_large"), 1u);
@@ -746,7 +760,8 @@ TEST_F(HttpServerTest, TwoThousandConcurrentConnections) {
     limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 2 * kConnections + 200);
     ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
   }
-  ASSERT_GE(limit.rlim_cur, 2 * kConnections + 100) << "RLIMIT_NOFILE hard limit too low for this test";
+  ASSERT_GE(limit.rlim_cur, 2 * kConnections + 100)
+      << "RLIMIT_NOFILE hard limit too low for this test";
   StartServer(EchoHandler);
   std::vector<std::unique_ptr<RawClient>> clients;
   for (size_t i = 0; i < kConnections; ++i) {
@@ -758,7 +773,8 @@ TEST_F(HttpServerTest, TwoThousandConcurrentConnections) {
     if (clients[i]->Read().body == "ok:GET /c" + std::to_string(i)) ++ok;
   }
   EXPECT_EQ(ok, kConnections);
-  EXPECT_EQ(metrics_.GetGauge("test_http_open_connections", "").Value(), static_cast<double>(kConnections));
+  EXPECT_EQ(metrics_.GetGauge("test_http_open_connections", "").Value(),
+            static_cast<double>(kConnections));
 }
 
 TEST_F(HttpServerTest, StopDrainsAnInFlightAsyncRequest) {
@@ -794,7 +810,8 @@ TEST_F(HttpServerTest, StopDrainsAnInFlightAsyncRequest) {
   boost::system::error_code ec;
   asio::io_context io;
   tcp::socket probe(io);
-  probe.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)), ec);
+  probe.connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)), ec);
   EXPECT_TRUE(ec);
 }
 
