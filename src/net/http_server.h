@@ -106,11 +106,11 @@ class Responder {
 using Handler = std::function<void(HttpRequest&& request, std::shared_ptr<Responder> responder)>;
 
 struct HttpServerOptions {
-  std::string bind = "0.0.0.0";  // listen address (IPv4 or IPv6 literal)
-  int port = 8080;               // 0 = any free port; see HttpServer::port()
-  int threads = 0;               // I/O threads; 0 = number of cores
-  size_t max_request_line_bytes = 20480;  // without the CRLF; over it -> 400
-  size_t max_header_bytes = 40960;        // header fields incl. line ends; over it -> 400
+  std::string bind = "0.0.0.0";                     // listen address (IPv4 or IPv6 literal)
+  int port = 8080;                                  // 0 = any free port; see HttpServer::port()
+  int threads = 0;                                  // I/O threads; 0 = number of cores
+  size_t max_request_line_bytes = 20480;            // without the CRLF; over it -> 400
+  size_t max_header_bytes = 40960;                  // header fields incl. line ends; over it -> 400
   size_t max_body_bytes = 2 * 1024 * 1024;          // Content-Length or chunked total -> 413
   std::chrono::milliseconds header_timeout{30000};  // first byte to end of header -> 408
   std::chrono::milliseconds body_timeout{30000};    // end of header to end of body -> 408
@@ -120,14 +120,6 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{30000};   // to write one response -> close
   std::chrono::milliseconds linger_timeout{2000};   // discard input after closing responses
   const Clock* clock = nullptr;  // for the Date header; nullptr = SystemClock (must outlive)
-};
-  std::chrono::milliseconds body_timeout{30000};
-  std::chrono::milliseconds idle_timeout{610000};
-  size_t max_connections = 10000;
-  std::string server_name = "furrow";              // the Server header
-  std::chrono::milliseconds write_timeout{30000};  // to write one response
-  std::chrono::milliseconds linger_timeout{2000};  // discard input after closing responses
-  const Clock* clock = nullptr;                    // for the Date header; nullptr = SystemClock
 };
 
 class HttpServer {
