@@ -35,7 +35,10 @@
 // Thread safety: immutable after loading; safe for concurrent use.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <filesystem>
 #include <map>
@@ -66,10 +69,30 @@ enum class Reader {
   kHttpHeaders,
 };
 
+// A cheap hash of a short string: its length and three 8-byte windows (start,
+// middle, end), mixed. Good enough for member names, schema URIs and cache keys,
+// where it replaces a byte-by-byte hash on the hot path; not for hostile keys
+// (lookups compare the bytes, so a collision only costs time).
+inline uint64_t WindowHash(std::string_view v) {
+  auto load = [&](size_t at) {
+    uint64_t x = 0;
+    std::memcpy(&x, v.data() + at, std::min<size_t>(8, v.size() - at));
+    return x;
+  };
+  const size_t n = v.size();
+  uint64_t h = n * 0x9E3779B97F4A7C15ull;
+  if (n > 0) h ^= load(0) * 0xC2B2AE3D27D4EB4Full;
+  h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull;
+  if (n > 8) h ^= load(n >= 16 ? n / 2 - 4 : 8) * 0x94D049BB133111EBull;
+  if (n > 16) h ^= load(n - 8) * 0xD6E8FEB86659FD93ull;
+  h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 32);
+}
+
 // Hash and equality that let string-keyed maps be searched with a string_view.
 struct StringViewHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  size_t operator()(std::string_view s) const { return WindowHash(s); }
 };
 
 // One node of a schema's path tree.

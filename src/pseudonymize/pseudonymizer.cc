@@ -1,5 +1,8 @@
 #include "pseudonymize/pseudonymizer.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -54,39 +57,42 @@ std::string EncodeBase64Url(std::string_view in, bool padded) {
   return out;
 }
 
+// True if `value` needs JSON escaping or UTF-8 checking: a byte below 0x20, at or
+// above 0x7F, a quote or a backslash.
+inline bool NeedsEscaping(std::string_view value) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= value.size(); i += 16) {
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(value.data() + i));
+    // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches them.
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(c, space), _mm_cmpeq_epi8(c, del)),
+                               _mm_or_si128(_mm_cmpeq_epi8(c, quote), _mm_cmpeq_epi8(c, backslash)));
+    if (_mm_movemask_epi8(bad) != 0) return true;
+  }
+#endif
+  for (; i < value.size(); ++i) {
+    auto u = static_cast<unsigned char>(value[i]);
+    if (u < 0x20 || u >= 0x7F || u == '"' || u == '\\') return true;
+  }
+  return false;
+}
+
 // AppendJsonString with a fast path for the common case: printable ASCII without
 // quotes or backslashes is copied in one go; anything else takes the careful path,
 // which also replaces invalid UTF-8.
 inline void AppendJsonString(std::string* out, std::string_view value) {
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\') {
-      furrow::AppendJsonString(out, value);
-      return;
-    }
+  if (NeedsEscaping(value)) {
+    furrow::AppendJsonString(out, value);
+    return;
   }
   out->reserve(out->size() + value.size() + 2);
   *out += '"';
   out->append(value);
   *out += '"';
-}
-
-// A cheap hash for the pseudonym cache: length and three 8-byte windows (start,
-// middle, end), mixed. Collisions only cost a miss: a hit also compares the bytes.
-inline uint64_t CacheHash(std::string_view v) {
-  auto load = [&](size_t at) {
-    uint64_t x = 0;
-    std::memcpy(&x, v.data() + at, std::min<size_t>(8, v.size() - at));
-    return x;
-  };
-  const size_t n = v.size();
-  uint64_t h = n * 0x9E3779B97F4A7C15ull;
-  h ^= load(0) * 0xC2B2AE3D27D4EB4Full;
-  h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull;
-  if (n > 8) h ^= load(n >= 16 ? n / 2 - 4 : 8) * 0x94D049BB133111EBull;
-  if (n > 16) h ^= load(n - 8) * 0xD6E8FEB86659FD93ull;
-  h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull;
-  return h ^ (h >> 32);
 }
 
 bool IsLeaf(JsonToken::Type t) {
@@ -445,7 +451,7 @@ void Pseudonymizer::AppendPseudonym(std::string_view value, std::string* out) {
     hasher_.AppendHex(value, out);
     return;
   }
-  const uint64_t hash = CacheHash(value);
+  const uint64_t hash = WindowHash(value);
   CacheSlot& slot = cache_[hash & cache_mask_];
   if (slot.hash != hash || slot.size != value.size() ||
       std::memcmp(slot.value, value.data(), value.size()) != 0) {

@@ -59,9 +59,10 @@ struct PseudonymizerOptions {
   // Values repeat a lot within a stream (user and session ids, user agents, URLs,
   // IP addresses), and a lookup costs a fraction of an HMAC. Only values of at most
   // kMaxCachedValueBytes are cached; memory is about 180 bytes per slot (default
-  // 16384 slots, about 3 MiB). The cache holds clear values, like the input buffers
+  // 4096 slots, about 720 KiB: small enough to stay in a core's L2 cache, where a
+  // larger table measured slower). The cache holds clear values, like the input buffers
   // it is filled from, and is wiped when the Pseudonymizer is destroyed.
-  size_t cache_slots = 16384;
+  size_t cache_slots = 4096;
 };
 
 inline constexpr size_t kMaxCachedValueBytes = 104;

@@ -312,6 +312,29 @@ TEST_F(PseudonymizerTest, KeyIdPrefixIsOptional) {
   EXPECT_EQ((*event::SplitTsv(out))[event::kUserId], "2026-01:" + P("heidi"));
 }
 
+TEST_F(PseudonymizerTest, KeptStringsAreEscapedCorrectlyAtAnyPosition) {
+  auto allowlist = Allowlist::Parse(
+      "schemas:\n  - schema: iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-*-*\n"
+      "    read: [{path: $, as: self_describing}]\n"
+      "  - schema: iglu:com.acme/s/jsonschema/1-*-*\n    keep: [v]\n");
+  ASSERT_TRUE(allowlist.ok());
+  auto p = Make(*allowlist);
+  for (const char* special : {"\\\"", "\\\\", "\\t", "\\u0001", "\\u007f", "\u00e9", "\\u00e9"}) {
+    for (size_t pad = 0; pad < 20; ++pad) {
+      std::string value_json = std::string(pad, 'x') + special + std::string(20 - pad, 'y');
+      EnrichedEvent e;
+      e[event::kUnstructEvent] =
+          R"({"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":)"
+          R"({"schema":"iglu:com.acme/s/jsonschema/1-0-0","data":{"v":")" + value_json + R"("}}})";
+      std::string out;
+      ASSERT_EQ(p->ProcessLine(e.ToTsv(), &out), LineKind::kEnrichedEvent) << value_json;
+      auto in_doc = ParseJson(e[event::kUnstructEvent]);
+      auto out_doc = ParseJson(std::string((*event::SplitTsv(out))[event::kUnstructEvent]));
+      EXPECT_EQ(At(out_doc, "/data/data/v"), At(in_doc, "/data/data/v")) << value_json;
+    }
+  }
+}
+
 TEST_F(PseudonymizerTest, CacheNeverChangesAPseudonym) {
   // Two slots force constant evictions and collisions; lengths cross the cache limit.
   for (size_t slots : {size_t{0}, size_t{2}, size_t{16384}}) {
