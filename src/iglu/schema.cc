@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -249,6 +251,7 @@ struct FormatNode {
   std::vector<int> tuple_items;      // the tuple form of `items`
   int additional_items = -1;
   std::vector<int> all_of, any_of, one_of;
+  bool closed = false;               // "additionalProperties": false, checked here
   int ref = -1;                      // a local `$ref`: this node is that node
   const Schema* remote = nullptr;    // a remote `$ref`: walk that schema's root
   uint32_t type_mask = 0;            // 0 = any type (for anyOf/oneOf branch choice)
@@ -302,12 +305,127 @@ Status PrecheckPatterns(const Value& document) {
   return Status::Ok();
 }
 
+// RapidJSON 1.1.0's regex engine keeps its match state inside the compiled regex
+// (mutable members), so two threads matching the same regex race. Patterns RapidJSON
+// must still evaluate itself (see RegexPlan) are used under this lock; all others are
+// removed from RapidJSON's copy of the schema and matched with RE2 by the format pass.
+std::mutex g_rapidjson_regex_mu;
+
+void AppendPointerToken(std::string* pointer, std::string_view name) {
+  pointer->push_back('/');
+  for (char c : name) {
+    if (c == '~') {
+      pointer->append("~0");
+    } else if (c == '/') {
+      pointer->append("~1");
+    } else {
+      pointer->push_back(c);
+    }
+  }
+}
+
+// Where the patterns of a schema are evaluated. A subschema reached from the root
+// only through properties, patternProperties values, additionalProperties, items,
+// additionalItems, allOf and local $ref ("unconditionally") is validated by the format
+// pass along the same edges, so its `pattern` moves to RE2 there. A subschema also
+// reached through anyOf, oneOf, not or dependencies keeps its `pattern` in RapidJSON
+// (whose branch logic must see it), as do patternProperties keys; those make the
+// schema validate under g_rapidjson_regex_mu.
+struct RegexPlan {
+  std::set<const Value*> unconditional;
+  std::set<const Value*> conditional;
+  std::map<const Value*, std::string> pointer;  // JSON Pointer of each subschema
+  bool uses_pattern_properties = false;
+  // Subschemas with patternProperties and "additionalProperties": false. RapidJSON
+  // 1.1.0 mishandles a property that matches only a pattern there (it validates the
+  // value against a stale or null schema: wrong results, or a crash in debug builds),
+  // so furrow drops additionalProperties from RapidJSON's copy and enforces it itself.
+  std::vector<const Value*> closed_with_patterns;
+
+  void Walk(const Value& root, const Value& v, std::string path, bool conditional_path,
+            int depth) {
+    if (!v.IsObject() || depth > kMaxSchemaDepth) return;
+    std::set<const Value*>& seen = conditional_path ? conditional : unconditional;
+    if (!seen.insert(&v).second) return;
+    pointer.emplace(&v, path);
+    if (const Value* ref = Member(v, "$ref"); ref != nullptr && ref->IsString()) {
+      std::string_view text = StringOf(*ref);
+      if (!text.empty() && text[0] == '#') {
+        rapidjson::Pointer p(text.data() + 1, text.size() - 1);
+        if (const Value* target = p.IsValid() ? p.Get(root) : nullptr) {
+          Walk(root, *target, std::string(text.substr(1)), conditional_path, depth + 1);
+        }
+      }
+      return;  // draft-04: the siblings of $ref are ignored
+    }
+    auto each_member = [&](const char* keyword, bool conditional_edge) {
+      const Value* map = Member(v, keyword);
+      if (map == nullptr || !map->IsObject()) return;
+      std::string base = path;
+      AppendPointerToken(&base, keyword);
+      for (const auto& m : map->GetObject()) {
+        std::string child = base;
+        AppendPointerToken(&child, StringOf(m.name));
+        Walk(root, m.value, child, conditional_path || conditional_edge, depth + 1);
+      }
+    };
+    auto each_element = [&](const char* keyword, bool conditional_edge) {
+      const Value* list = Member(v, keyword);
+      if (list == nullptr) return;
+      std::string base = path;
+      AppendPointerToken(&base, keyword);
+      if (list->IsObject()) {
+        Walk(root, *list, base, conditional_path || conditional_edge, depth + 1);
+      } else if (list->IsArray()) {
+        for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+          Walk(root, (*list)[i], base + "/" + std::to_string(i),
+               conditional_path || conditional_edge, depth + 1);
+        }
+      }
+    };
+    each_member("properties", false);
+    if (const Value* pp = Member(v, "patternProperties"); pp && pp->IsObject() && pp->MemberCount()) {
+      uses_pattern_properties = true;
+      const Value* additional = Member(v, "additionalProperties");
+      if (additional != nullptr && additional->IsFalse()) closed_with_patterns.push_back(&v);
+    }
+    each_member("patternProperties", false);
+    each_element("additionalProperties", false);
+    each_element("items", false);
+    each_element("additionalItems", false);
+    each_element("allOf", false);
+    each_element("anyOf", true);
+    each_element("oneOf", true);
+    each_element("not", true);
+    each_member("dependencies", true);
+  }
+
+  // Unconditional subschemas with a pattern: moved to RE2.
+  bool MovesPattern(const Value* v) const {
+    return unconditional.count(v) && !conditional.count(v);
+  }
+  // Whether RapidJSON will evaluate some regex while validating.
+  bool RapidJsonMatches() const {
+    if (uses_pattern_properties) return true;
+    for (const Value* v : conditional) {
+      const Value* pattern = Member(*v, "pattern");
+      if (pattern != nullptr && pattern->IsString()) return true;
+    }
+    return false;
+  }
+};
+
 }  // namespace
 
 class Schema::Impl {
  public:
   rapidjson::Document document;
+  // RapidJSON's copy of `document`, without the patterns the format pass matches.
+  rapidjson::Document rapidjson_document;
   std::unique_ptr<rapidjson::SchemaDocument> schema_document;
+  std::set<const Value*> re2_patterns;  // subschemas (in `document`) whose pattern RE2 checks
+  std::set<const Value*> closed;        // subschemas whose additionalProperties: false we check
+  bool needs_regex_lock = false;        // RapidJSON evaluates regexes (here or in a $ref)
   std::vector<std::shared_ptr<const Schema>> referenced;
   std::vector<FormatNode> nodes;
   int root = -1;
@@ -408,6 +526,7 @@ Result<int> Schema::Impl::BuildNode(const Value& schema, RemoteProvider& provide
     }
     nodes[index].type_mask = mask;
   }
+  nodes[index].closed = closed.count(&schema) > 0;
   if (const Value* required = Member(schema, "required"); required && required->IsArray()) {
     for (const Value& r : required->GetArray()) {
       if (r.IsString()) nodes[index].required.emplace_back(StringOf(r));
@@ -418,7 +537,7 @@ Result<int> Schema::Impl::BuildNode(const Value& schema, RemoteProvider& provide
   }
   if (const Value* pattern = Member(schema, "pattern"); pattern && pattern->IsString()) {
     std::string text(StringOf(*pattern));
-    if (!RapidJsonCanCompile(text)) {
+    if (re2_patterns.count(&schema) || !RapidJsonCanCompile(text)) {
       RE2::Options options;
       options.set_log_errors(false);
       auto re = std::make_unique<RE2>(text, options);
@@ -519,7 +638,8 @@ void Schema::Impl::ComputeActive() {
     changed = false;
     for (FormatNode& node : nodes) {
       if (node.active) continue;
-      bool active = !node.format.empty() || node.pattern != nullptr || active_of(node.ref) ||
+      bool active = !node.format.empty() || node.pattern != nullptr || node.closed ||
+                    active_of(node.ref) ||
                     (node.remote != nullptr && Of(*node.remote).root >= 0 &&
                      Of(*node.remote).nodes[static_cast<size_t>(Of(*node.remote).root)]
                          .active) ||
@@ -541,8 +661,37 @@ void Schema::Impl::ComputeActive() {
 
 Status Schema::Impl::Build(const SchemaKey& key, const RemoteSchemaLookup& lookup) {
   FURROW_RETURN_IF_ERROR(PrecheckPatterns(document));
+  RegexPlan plan;
+  plan.Walk(document, document, "", false, 0);
+  rapidjson_document.CopyFrom(document, rapidjson_document.GetAllocator());
+  for (const auto& [subschema, path] : plan.pointer) {
+    const Value* pattern = Member(*subschema, "pattern");
+    if (pattern == nullptr || !pattern->IsString() || !plan.MovesPattern(subschema)) continue;
+    Value* copy = rapidjson::Pointer(path.c_str()).Get(rapidjson_document);
+    if (copy == nullptr || !copy->IsObject()) {
+      return InternalError("no copy of the subschema at \"" + path + "\"");
+    }
+    copy->RemoveMember("pattern");
+    re2_patterns.insert(subschema);
+  }
+  for (const Value* subschema : plan.closed_with_patterns) {
+    if (!plan.MovesPattern(subschema)) {
+      return InvalidArgumentError(
+          "patternProperties with \"additionalProperties\": false at \"" +
+          plan.pointer[subschema] +
+          "\" inside anyOf, oneOf, not or dependencies is not supported (RapidJSON 1.1.0 "
+          "validates it wrongly)");
+    }
+    Value* copy = rapidjson::Pointer(plan.pointer[subschema].c_str()).Get(rapidjson_document);
+    if (copy == nullptr || !copy->IsObject()) {
+      return InternalError("no copy of the subschema at \"" + plan.pointer[subschema] + "\"");
+    }
+    copy->RemoveMember("additionalProperties");
+    closed.insert(subschema);
+  }
+  needs_regex_lock = plan.RapidJsonMatches();
   RemoteProvider provider(key, lookup);
-  schema_document = std::make_unique<rapidjson::SchemaDocument>(document, &provider);
+  schema_document = std::make_unique<rapidjson::SchemaDocument>(rapidjson_document, &provider);
   std::map<const Value*, int> memo;
   FURROW_ASSIGN_OR_RETURN(root, BuildNode(document, provider, 0, memo));
   if (!provider.failures().empty()) {
@@ -554,6 +703,9 @@ Status Schema::Impl::Build(const SchemaKey& key, const RemoteSchemaLookup& looku
     return InvalidArgumentError(message);
   }
   referenced = provider.TakeSchemas();
+  for (const auto& schema : referenced) {
+    needs_regex_lock = needs_regex_lock || Of(*schema).needs_regex_lock;
+  }
   ComputeActive();
   return Status::Ok();
 }
@@ -618,6 +770,13 @@ void Schema::Impl::Walk(int index, const Value& instance, std::string& path, int
           Walk(child, m.value, path, 0, errors);
           path.resize(path_size);
         }
+      }
+      if (!declared && node.closed) {
+        AppendMember(&path, name);
+        errors.push_back(MakeError(path, "additionalProperties", "only declared properties",
+                                   "undeclared property " +
+                                       Compact(Value(rapidjson::StringRef(name.data(), name.size())))));
+        path.resize(path_size);
       }
       if (!declared && node.additional_properties >= 0) {
         AppendMember(&path, name);
@@ -765,6 +924,8 @@ ValidationError Schema::Impl::ConvertRapidJsonError(const rapidjson::SchemaValid
   } else if (keyword == "dependencies") {
     expectation = "the properties and schemas its dependencies require";
     actual = "object without them";
+  } else if (keyword == "patternProperties") {
+    expectation = "a value matching the patternProperties schema for its name";
   } else if (keyword == "anyOf") {
     expectation = "a value matching at least one schema of anyOf";
     actual += " matching none";
@@ -791,7 +952,11 @@ std::vector<ValidationError> Schema::Impl::Validate(const Value& instance) const
     return errors;
   }
   rapidjson::SchemaValidator validator(*schema_document);
-  if (!instance.Accept(validator)) errors.push_back(ConvertRapidJsonError(validator, instance));
+  std::unique_lock regex_lock(g_rapidjson_regex_mu, std::defer_lock);
+  if (needs_regex_lock) regex_lock.lock();
+  const bool valid = instance.Accept(validator);
+  if (regex_lock.owns_lock()) regex_lock.unlock();
+  if (!valid) errors.push_back(ConvertRapidJsonError(validator, instance));
   if (root >= 0 && nodes[static_cast<size_t>(root)].active) {
     std::string path = "$";
     Walk(root, instance, path, 0, errors);

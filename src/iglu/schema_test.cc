@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "iglu/resolver.h"
 
@@ -203,6 +205,90 @@ TEST(SchemaTest, PatternsInsideRapidJsonSubsetAreChecked) {
   std::vector<ValidationError> errors = Validate(*schema, R"("ABC")");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].keyword, "pattern");
+}
+
+TEST(SchemaTest, PatternsInsideAnyOfAndNotKeepTheirMeaning) {
+  auto any = CompileOrDie(R"({"type":"string","anyOf":[{"pattern":"^a"},{"pattern":"^b"}]})");
+  EXPECT_TRUE(Validate(*any, R"("apple")").empty());
+  EXPECT_TRUE(Validate(*any, R"("banana")").empty());
+  std::vector<ValidationError> errors = Validate(*any, R"("cherry")");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].keyword, "anyOf");
+  auto negated = CompileOrDie(R"({"type":"string","not":{"pattern":"^x"}})");
+  EXPECT_TRUE(Validate(*negated, R"("ab")").empty());
+  EXPECT_FALSE(Validate(*negated, R"("xy")").empty());
+}
+
+TEST(SchemaTest, DefinitionUsedInsideAndOutsideAnyOfKeepsItsPattern) {
+  auto schema = CompileOrDie(R"({
+    "definitions": {"a_word": {"type": "string", "pattern": "^a"}},
+    "properties": {"p": {"$ref": "#/definitions/a_word"},
+                   "q": {"anyOf": [{"$ref": "#/definitions/a_word"}, {"type": "integer"}]}}})");
+  EXPECT_TRUE(Validate(*schema, R"({"p":"ant","q":"axe"})").empty());
+  EXPECT_TRUE(Validate(*schema, R"({"q":3})").empty());
+  EXPECT_FALSE(Validate(*schema, R"({"q":"bee"})").empty());
+  std::vector<ValidationError> errors = Validate(*schema, R"({"p":"bee"})");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "$.p");
+  EXPECT_EQ(errors[0].keyword, "pattern");
+}
+
+// RapidJSON 1.1.0 validates a property that matches only patternProperties against a
+// stale or null schema when additionalProperties is false (a crash in debug builds).
+TEST(SchemaTest, PatternPropertiesWithClosedObjectsValidateCorrectly) {
+  auto schema = CompileOrDie(R"({"type":"object",
+    "properties": {"id": {"type":"string"}},
+    "patternProperties": {"^x_[a-z]+$": {"type":"integer"}},
+    "additionalProperties": false})");
+  EXPECT_TRUE(Validate(*schema, R"({"x_count":3})").empty());
+  EXPECT_TRUE(Validate(*schema, R"({"id":"a","x_count":3,"x_more":4})").empty());
+  std::vector<ValidationError> errors = Validate(*schema, R"({"x_count":"three"})");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "$.x_count");
+  EXPECT_EQ(errors[0].keyword, "patternProperties");
+  EXPECT_EQ(errors[0].actual, "string");
+  errors = Validate(*schema, R"({"id":"a","other":1})");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "$.other");
+  EXPECT_EQ(errors[0].keyword, "additionalProperties");
+  // Where furrow cannot take the check over, the schema is refused rather than misjudged.
+  Result<SchemaKey> key = SchemaKey::ParseUri("iglu:com.acme/test/jsonschema/1-0-0");
+  EXPECT_FALSE(Schema::Compile(*key, R"({"anyOf":[{"patternProperties":{"^x":{}},
+                                                   "additionalProperties":false}]})")
+                   .ok());
+}
+
+// RapidJSON 1.1.0's regexes keep match state inside the compiled regex; concurrent
+// validation of one schema must still give every thread the right answer.
+TEST(SchemaTest, ConcurrentValidationOfPatternsIsCorrect) {
+  auto schema = CompileOrDie(R"({"type":"object",
+    "properties": {"id": {"type":"string","pattern":"^[a-f0-9]{8}$"},
+                   "kind": {"anyOf":[{"type":"string","pattern":"^k[0-9]+$"},{"type":"null"}]}},
+    "patternProperties": {"^x_[a-z]+$": {"type":"integer"}},
+    "additionalProperties": false})");
+  const std::string good = R"({"id":"0a1b2c3d","kind":"k42","x_count":3})";
+  const std::string bad_id = R"({"id":"0a1b2c3z","kind":"k42"})";
+  const std::string bad_kind = R"({"id":"0a1b2c3d","kind":"q42"})";
+  const std::string bad_key = R"({"id":"0a1b2c3d","x_Count":3})";
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      rapidjson::Document docs[4];
+      docs[0].Parse(good.c_str());
+      docs[1].Parse(bad_id.c_str());
+      docs[2].Parse(bad_kind.c_str());
+      docs[3].Parse(bad_key.c_str());
+      for (int i = 0; i < 2000; ++i) {
+        if (!schema->Validate(docs[0]).empty()) ++wrong;
+        for (int d = 1; d < 4; ++d) {
+          if (schema->Validate(docs[d]).empty()) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(SchemaTest, RejectsUncompilablePatterns) {
