@@ -33,19 +33,35 @@
 //      `$ref`. Inside anyOf and oneOf a branch is used only if the instance fits its
 //      `type` and `required`; a format failure is reported when every such branch
 //      fails. Subschemas of `not` and `dependencies` are not searched for formats.
-//      The same pass checks, with RE2, every `pattern` that RapidJSON's internal
-//      regex engine cannot compile (it supports a subset of ECMAScript: no \d, \w,
-//      \s, no lookaround) and would otherwise skip silently. Compile fails for a
-//      pattern neither engine compiles, and for such patterns inside `not` or as
-//      patternProperties keys (where skipping would change the outcome).
+//   4. `pattern`: RapidJSON 1.1.0's regex engine keeps its match state inside the
+//      compiled regex (two threads matching one regex race) and supports only a subset
+//      of ECMAScript (no \d, \w, \s, no lookaround). So every `pattern` on a path
+//      the format pass walks unconditionally (properties, patternProperties values,
+//      additionalProperties, items, additionalItems, allOf, local `$ref`) is removed
+//      from RapidJSON's copy of the schema and matched with RE2 by the format pass
+//      (linear time, thread-safe). Patterns under anyOf, oneOf, not or dependencies,
+//      and patternProperties keys, stay with RapidJSON (its branch logic needs them);
+//      a schema that has any validates under one process-wide lock around RapidJSON's
+//      pass. Those outside RapidJSON's subset are matched with RE2 by the format
+//      pass under its anyOf/oneOf rule above (under `not` the schema fails to
+//      compile; under `dependencies` they go unchecked). A pattern RE2 rejects anywhere fails to compile (RapidJSON's parser
+//      asserts on some malformed ones).
+//   5. "additionalProperties": false next to patternProperties: RapidJSON 1.1.0
+//      validates a property matching only a pattern against a stale schema (a crash
+//      in debug builds), so furrow removes that additionalProperties from RapidJSON's
+//      copy and enforces it in the format pass; under anyOf/oneOf/not/dependencies
+//      such a schema fails to compile instead. (additionalProperties as a schema next
+//      to patternProperties is left to RapidJSON, which also applies it to
+//      pattern-matched properties: stricter than draft-04.)
 //
 // Messages never quote instance values (they may be personal data); they quote
 // the schema (types, enum lists, limits, patterns) and describe what was found
 // ("string", "300 characters", "string not in that format").
 //
 // Thread safety: a Schema is immutable after Compile; Validate may be called from
-// many threads at once. Ownership: Compile returns a shared_ptr so that caches and
-// callers can hold a schema while it is evicted elsewhere.
+// many threads at once (see 4 for the one lock some schemas need). Ownership:
+// Compile returns a shared_ptr so that caches and callers can hold a schema while it
+// is evicted elsewhere.
 //
 // Errors: Compile returns kInvalidArgument when the text is not JSON, not an object,
 // not a valid schema for RapidJSON, or when its `self` block names another key.
