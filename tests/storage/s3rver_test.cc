@@ -1,16 +1,20 @@
 // S3ObjectStore against a real S3 implementation (s3rver), with the objects read
-// back and written by an independent client (the AWS CLI).
+// back and written by an independent client (the AWS CLI). s3rver checks the access
+// key id but not SigV4 signatures; s3_retry_test.cc checks those with botocore.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <atomic>
 #include <memory>
 #include <thread>
 #include <string>
 #include <vector>
 
+#include "app/lake.h"
 #include "s3rver_process.h"
 #include "storage/s3_object_store.h"
 
@@ -235,6 +239,35 @@ TEST_F(S3rverTest, ErrorsCarryTheS3CodeAndMessage) {
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("InvalidAccessKeyId"), std::string::npos) << s.message();
   EXPECT_EQ(s.message().find("secret-value"), std::string::npos);
+}
+
+TEST_F(S3rverTest, OpenLakeResolvesTheAwsEnvironmentToAWorkingStore) {
+  fs::path credentials = server_->dir() / "credentials";
+  std::ofstream(credentials) << "[default]\naws_access_key_id = WRONG\n"
+                                "aws_secret_access_key = WRONG\n"
+                                "[furrow-test]\naws_access_key_id = S3RVER\n"
+                                "aws_secret_access_key = S3RVER\n";
+  std::map<std::string, std::string> vars{{"AWS_ENDPOINT_URL", server_->Endpoint()},
+                                          {"AWS_SHARED_CREDENTIALS_FILE", credentials.string()},
+                                          {"AWS_PROFILE", "furrow-test"},
+                                          {"AWS_REGION", "us-east-1"}};
+  storage::EnvironmentLookup env = [&vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  auto lake = app::OpenLake("s3://lake/via-env/", "/unused", {}, env);
+  ASSERT_TRUE(lake.ok()) << lake.status().ToString();
+  EXPECT_EQ((*lake)->Describe(), "s3://lake/via-env");
+  ASSERT_TRUE((*lake)->Put("pings/2026-11-25.json", "{}", {{"rows", "0"}}).ok());
+  S3rverProcess::CommandResult ls = server_->Aws("s3 ls s3://lake/via-env/pings/");
+  ASSERT_EQ(ls.exit_code, 0) << ls.output;
+  EXPECT_NE(ls.output.find("2026-11-25.json"), std::string::npos) << ls.output;
+
+  vars["AWS_PROFILE"] = "default";
+  auto wrong = app::OpenLake("s3://lake/via-env", "/unused", {}, env);
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ((*wrong)->Put("x", "1", {}).code(), StatusCode::kPermissionDenied);
 }
 
 TEST(S3rverOutageTest, PutFailsUnavailableWhileTheStoreIsDownAndWorksAfterRestart) {
