@@ -92,7 +92,9 @@ using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 bool Append(Slist& list, const std::string& line) {
   curl_slist* next = curl_slist_append(list.get(), line.c_str());
   if (next == nullptr) return false;
-  list.release();
+  // `next` is the head of the same list (or a new one-element list): own it
+  // without freeing the old head.
+  static_cast<void>(list.release());
   list.reset(next);
   return true;
 }
