@@ -32,9 +32,10 @@
 // are cached too: "no repository has it" for cacheTtl (or
 // ResolverOptions::negative_ttl when cacheTtl is absent); "a repository was down" for
 // ResolverOptions::error_ttl, so that a dead registry costs one round of retries per
-// error_ttl rather than one per event. A cached schema costs one hash lookup under a
-// per-shard mutex (16 shards) on the hot path; concurrent misses of the same key
-// share one fetch.
+// error_ttl rather than one per event; a schema that was found but does not compile
+// is cached like "not found". A cached schema costs one hash lookup under a per-shard
+// mutex on the hot path (16 shards when cacheSize >= 256; below that one shard, so
+// that LRU order is exact); concurrent misses of the same key share one fetch.
 //
 // Unreachable registries: the first failure of a registry is logged once at warn
 // level ("iglu registry unreachable", naming it, its URI and the error); recovery is
