@@ -50,6 +50,9 @@ struct TapeHandler {
 Status JsonTape::Parse(std::string_view text) {
   if (text.size() >= UINT32_MAX) return InvalidArgumentError("JSON text larger than 4 GiB");
   buffer_.assign(text.data(), text.size());
+  // RapidJSON's SSE2 scanning reads aligned 16-byte blocks, possibly past the
+  // terminating NUL; the padding keeps those reads inside the buffer.
+  buffer_.append(16, '\0');
   size_ = 0;
   open_.clear();
   TapeHandler handler{this};

@@ -143,7 +143,9 @@ class Pseudonymizer::Walker {
       AppendJsonString(out, key);
       *out += ':';
       if (key == "schema" && t[j + 1].type == JsonToken::kString) {
-        if (valid_schema) {
+        // Only the schema that chose the rules is kept (a duplicate "schema" key is
+        // pseudonymized like any value).
+        if (valid_schema && t[j + 1].data == schema.data()) {
           AppendJsonString(out, t[j + 1].text());
         } else {
           p_->AppendPseudonymString(t[j + 1].text(), out);

@@ -300,6 +300,20 @@ TEST_F(PseudonymizerTest, UnknownBadRowTypesKeepNothing) {
   EXPECT_EQ(At(d, "/data/payload"), P("grace"));
 }
 
+TEST_F(PseudonymizerTest, DuplicateSchemaKeysDoNotSmuggleValues) {
+  auto p = Make(allowlist_);
+  EnrichedEvent e;
+  e[event::kContexts] =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[)"
+      R"({"schema":"iglu:com.ivan/secret/jsonschema/1-0-0","schema":"iglu:com.gitlab/gitlab_standard/jsonschema/1-1-8",)"
+      R"("data":{"environment":"production"}}]})";
+  std::string out;
+  ASSERT_EQ(p->ProcessLine(e.ToTsv(), &out), LineKind::kEnrichedEvent);
+  EXPECT_EQ(out.find("ivan"), std::string::npos) << out;
+  EXPECT_NE(out.find(P("iglu:com.ivan/secret/jsonschema/1-0-0")), std::string::npos);
+  EXPECT_NE(out.find(R"("environment":"production")"), std::string::npos);
+}
+
 TEST_F(PseudonymizerTest, KeyIdPrefixIsOptional) {
   PseudonymizerOptions options;
   options.key_id_prefix = true;
