@@ -11,5 +11,7 @@ void RegisterVersionCommand(CLI::App& app, Commands& commands);
 void RegisterCollectorCommand(CLI::App& app, Commands& commands);
 // `pseudonymize` and `pseudonym` (pseudonymize_command.cc).
 void RegisterPseudonymizeCommands(CLI::App& app, Commands& commands);
+// `stream list` and `stream dump` (stream_command.cc).
+void RegisterStreamCommands(CLI::App& app, Commands& commands);
 
 }  // namespace furrow::app

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   furrow::app::RegisterVersionCommand(app, commands);
   furrow::app::RegisterCollectorCommand(app, commands);
   furrow::app::RegisterPseudonymizeCommands(app, commands);
+  furrow::app::RegisterStreamCommands(app, commands);
 
   try {
     app.parse(argc, argv);
