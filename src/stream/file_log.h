@@ -30,8 +30,9 @@
 // budget or queue full: kResourceExhausted; stream failed after an I/O error:
 // kUnavailable), which are delivered without waiting for a commit. Only after
 // Close() (when the writer thread is gone) is a refusal (kFailedPrecondition)
-// delivered on the calling thread. Callbacks must not block for long: they delay
-// the next group commit.
+// delivered on the calling thread. Callbacks must not block for long (they delay
+// the next group commit) and must not call Flush() or AppendSync() (they would
+// wait for the thread they run on); calling Append() is fine.
 //
 // Writable() is true only when an append of max_record_bytes would be accepted
 // now (room for it in the budget and in the queue; stream open and not failed).
