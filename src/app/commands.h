@@ -7,6 +7,8 @@
 namespace furrow::app {
 
 void RegisterVersionCommand(CLI::App& app, Commands& commands);
+// `ping generate|send|export|queries|track|agent|serve` (ping_command.cc).
+void RegisterPingCommands(CLI::App& app, Commands& commands);
 // `collector` (collector_command.cc).
 void RegisterCollectorCommand(CLI::App& app, Commands& commands);
 // `pseudonymize` and `pseudonym` (pseudonymize_command.cc).

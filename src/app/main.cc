@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
 
   furrow::app::Commands commands;
   furrow::app::RegisterVersionCommand(app, commands);
+  furrow::app::RegisterPingCommands(app, commands);
   furrow::app::RegisterCollectorCommand(app, commands);
   furrow::app::RegisterPseudonymizeCommands(app, commands);
   furrow::app::RegisterStreamCommands(app, commands);

@@ -153,8 +153,14 @@ Result<SqlScalar> RunDatabaseMetric(SqlConnection& connection, const DatabaseMet
 
   const bool distinct = plan.operation == DatabaseOperation::kDistinctCount;
   const std::string& batch_col = distinct ? plan.column : plan.batch_column;
-  Result<std::pair<SqlScalar, SqlScalar>> bounds = connection.QueryPair(
-      "SELECT MIN(" + batch_col + "), MAX(" + batch_col + ") FROM " + plan.relation, query_deadline());
+  // Bounds over the time window only (as GitLab's batch counter does), so that a
+  // 7d metric over an indexed time column batches over a few ids, not the table;
+  // the `where` condition is left to the batches (it may need a full scan).
+  DatabaseMetricPlan bounds_plan = plan;
+  bounds_plan.where.clear();
+  std::string bounds_sql = Query(bounds_plan, dialect, std::nullopt);
+  bounds_sql.replace(0, bounds_sql.find(" FROM "), "SELECT MIN(" + batch_col + "), MAX(" + batch_col + ")");
+  Result<std::pair<SqlScalar, SqlScalar>> bounds = connection.QueryPair(bounds_sql, query_deadline());
   if (!bounds.ok()) {
     if (bounds.status().code() == StatusCode::kDeadlineExceeded || bounds.status().code() == StatusCode::kUnavailable) {
       return bounds.status();

@@ -15,7 +15,8 @@
 // a single condition: no ';' and no comments. Queries run on read-only connections
 // one statement at a time.
 //
-// Batching (GitLab's batch counter): MIN/MAX of the batch column, then one query per
+// Batching (GitLab's batch counter): MIN/MAX of the batch column within the time
+// window, then one query per
 // range of batch_size ids (100,000 for count and sum; 10,000 for distinct_count,
 // batched over the counted column itself so no value is counted twice). A batch
 // that times out is halved and retried down to min_batch_size; a table with no

@@ -199,6 +199,14 @@ std::string JsonNumber(double value) {
   return buffer;
 }
 
+std::string NestedJson(const std::vector<std::pair<std::string, std::string>>& values) {
+  Node root;
+  for (const auto& [path, json] : values) root.Set(path, json).IgnoreError();
+  std::string out;
+  root.Write(&out);
+  return out;
+}
+
 std::vector<MetricInstance> SelectInstances(const DefinitionSet& definitions, bool include_optional) {
   std::vector<MetricInstance> out;
   for (auto& instance : definitions.Instances()) {
@@ -216,6 +224,11 @@ Result<Payload> BuildPayload(const DefinitionSet& definitions, const PayloadSour
   const MonoTime deadline = started + options.deadline;
   const WallTime now = clock.Now();
   std::vector<MetricInstance> instances = SelectInstances(definitions, options.include_optional);
+  if (options.skip_database) {
+    std::erase_if(instances, [](const MetricInstance& i) {
+      return i.definition->instrumentation == Instrumentation::kDatabase;
+    });
+  }
 
   struct Slot {
     bool done = false;

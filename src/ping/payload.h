@@ -48,6 +48,7 @@ struct PayloadOptions {
   std::chrono::milliseconds deadline{600000};        // the whole payload (10 min)
   std::chrono::milliseconds metric_timeout{120000};  // one metric (2 min)
   bool include_optional = false;                     // data_category optional
+  bool skip_database = false;  // leave database metrics out (GET /usage_data/non_sql_metrics)
   DatabaseQueryOptions database;
 };
 
@@ -79,6 +80,10 @@ std::vector<MetricInstance> SelectInstances(const DefinitionSet& definitions, bo
 
 // {"metadata":{"uuid":..,"metrics":[{"name":..,"time_elapsed":..,"error":..}]}}
 std::string MetadataJson(const Payload& payload);
+
+// A nested JSON object from (key path, JSON value) pairs, in order. Pairs whose
+// key path collides with an earlier one are left out.
+std::string NestedJson(const std::vector<std::pair<std::string, std::string>>& values);
 
 // A JSON number: integers without a fraction, others with up to 17 digits.
 std::string JsonNumber(double value);
