@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -102,9 +103,21 @@ std::vector<std::string> Headers(const rapidjson::Value& obj) {
   return out;
 }
 
-bool Contains(const std::vector<std::string>& v, const std::string& x) {
-  for (const auto& e : v) {
-    if (e == x) return true;
+// True if `headers` holds "Name: value" with the name in any case (HTTP/1.1 clients
+// such as Node's fetch send lower-case names; the collector stores them as sent).
+bool HasHeader(const std::vector<std::string>& headers, const std::string& name,
+               const std::string& value) {
+  for (const std::string& h : headers) {
+    if (h.size() != name.size() + 2 + value.size() || h.compare(name.size(), 2, ": ") != 0 ||
+        h.compare(name.size() + 2, std::string::npos, value) != 0) {
+      continue;
+    }
+    bool same = true;
+    for (size_t i = 0; i < name.size(); ++i) {
+      same = same && std::tolower(static_cast<unsigned char>(h[i])) ==
+                         std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (same) return true;
   }
   return false;
 }
@@ -129,7 +142,7 @@ void ExpectCommonFields(const rapidjson::Value& p, int port, int64_t before, int
   EXPECT_GE(p["timestamp"].GetInt64(), before);
   EXPECT_LE(p["timestamp"].GetInt64(), after);
   EXPECT_TRUE(LooksLikeUuid(Str(p, "networkUserId"))) << Str(p, "networkUserId");
-  EXPECT_TRUE(Contains(Headers(p), "Host: 127.0.0.1:" + std::to_string(port)));
+  EXPECT_TRUE(HasHeader(Headers(p), "Host", "127.0.0.1:" + std::to_string(port)));
 }
 
 TEST(CollectorIntegrationTest, StoresGetHeadPostAndAnswersPreflight) {
