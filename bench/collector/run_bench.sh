@@ -33,6 +33,7 @@ done
 [[ -x "$furrow" ]] || { echo "run_bench: no furrow binary at $furrow" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/furrow-collector-bench-XXXXXX)"
+chmod 755 "$work"  # nginx workers (www-data) must read the pixel
 nginx_pid=""
 furrow_pid=""
 cleanup() {
@@ -85,6 +86,7 @@ nginx_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$nginx_port/i" -o /dev/null 2>/dev/null && break; sleep 0.05; done
 nginx_get="$(run_wrk "http://127.0.0.1:$nginx_port" "$here/get.lua")"
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
+nginx_statuses="$(awk '{print $9}' "$work/nginx/access.log" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
 
 # --- furrow collector -------------------------------------------------------------
 "$furrow" collector --data-dir "$work/furrow" --port 0 --bind 127.0.0.1 \
@@ -116,6 +118,7 @@ show "nginx GET /i (baseline)" "$nginx_get"
 show "furrow GET /i" "$furrow_get"
 show "furrow POST tp2 (10 events)" "$furrow_post"
 show "furrow GET /i at half peak (paced)" "$furrow_half"
+echo "nginx access log statuses: $nginx_statuses"
 echo "GET ratio furrow/nginx: $ratio (target >= 1.0)"
 echo "POST events/s: $post_events (target >= 300000; body $(field body_bytes "$furrow_post") bytes)"
 echo "p99 at half peak: $(field p99_ms "$furrow_half") ms at $(field rps "$furrow_half") req/s, each connection paced to one request per ${delay_ms} ms (target <= 10 ms)"
