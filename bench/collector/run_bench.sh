@@ -107,6 +107,26 @@ rss_kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$furrow_pid/st
 metrics="$(curl -s "http://127.0.0.1:$furrow_port/metrics")"
 kill -TERM "$furrow_pid"; wait "$furrow_pid" 2>/dev/null || true; furrow_pid=""
 
+# --- furrow with its streams on tmpfs: the same code without the disk's fdatasync ----
+# cost (not durable across power loss; shows how much of the gap is the disk).
+tmpfs_get="RESULT rps=0 p50_ms=0 p99_ms=0 errors=0 non2xx=0"
+tmpfs_post="$tmpfs_get"
+if [[ -d /dev/shm && -w /dev/shm ]]; then
+  shm="$(mktemp -d /dev/shm/furrow-collector-bench-XXXXXX)"
+  "$furrow" collector --data-dir "$shm" --port 0 --bind 127.0.0.1 \
+    --stream-budget-bytes $((1 << 30)) --stream-retention-bytes $((128 << 20)) \
+    >"$work/tmpfs.out" 2>"$work/tmpfs.err" &
+  furrow_pid=$!
+  for _ in $(seq 200); do grep -q '^listening on' "$work/tmpfs.out" 2>/dev/null && break; sleep 0.05; done
+  tmpfs_port="$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/tmpfs.out")"
+  if [[ -n "$tmpfs_port" ]]; then
+    tmpfs_get="$(run_wrk "http://127.0.0.1:$tmpfs_port" "$here/get.lua")"
+    tmpfs_post="$(run_wrk "http://127.0.0.1:$tmpfs_port" "$here/post.lua")"
+  fi
+  kill -TERM "$furrow_pid"; wait "$furrow_pid" 2>/dev/null || true; furrow_pid=""
+  rm -rf "$shm"
+fi
+
 # --- report -----------------------------------------------------------------------
 ratio="$(python3 -c "n=float('$(field rps "$nginx_get")' or 0); f=float('$peak_rps' or 0); print('%.2f' % (f/n if n else 0))")"
 post_events="$(python3 -c "print('%.0f' % (float('$(field rps "$furrow_post")' or 0) * 10))")"
@@ -118,9 +138,13 @@ show "nginx GET /i (baseline)" "$nginx_get"
 show "furrow GET /i" "$furrow_get"
 show "furrow POST tp2 (10 events)" "$furrow_post"
 show "furrow GET /i at half peak (paced)" "$furrow_half"
+show "furrow GET /i, streams on tmpfs" "$tmpfs_get"
+show "furrow POST tp2, streams on tmpfs" "$tmpfs_post"
 echo "nginx access log statuses: $nginx_statuses"
 echo "GET ratio furrow/nginx: $ratio (target >= 1.0)"
 echo "POST events/s: $post_events (target >= 300000; body $(field body_bytes "$furrow_post") bytes)"
 echo "p99 at half peak: $(field p99_ms "$furrow_half") ms at $(field rps "$furrow_half") req/s, each connection paced to one request per ${delay_ms} ms (target <= 10 ms)"
 echo "furrow peak RSS (VmHWM): $((rss_kb / 1024)) MiB (target <= 100 MiB)"
 echo "furrow 503 answers: $unavailable"
+echo "fdatasync on the data dir's disk bounds durable throughput at about connections / commit latency;"
+echo "the tmpfs rows show the same code without that cost (not durable across power loss)."
