@@ -110,7 +110,11 @@ Result<KeyRing> KeyRing::ParseRing(const YAML::Node& root, const std::filesystem
   if (!root.IsMap()) return InvalidArgumentError(where + ": expected a map with active and keys");
   for (const auto& kv : root) {
     std::string k = kv.first.as<std::string>("");
-    if (k != "active" && k != "keys") return InvalidArgumentError(where + ": unknown key '" + k + "'");
+    // The unknown name is not echoed: a key file passed as a ring by mistake must not
+    // end up in an error message.
+    if (k != "active" && k != "keys") {
+      return InvalidArgumentError(where + ": unknown top-level entry (expected only active and keys)");
+    }
   }
   if (!root["active"] || !root["active"].IsScalar()) {
     return InvalidArgumentError(where + ": 'active' must name a key id");

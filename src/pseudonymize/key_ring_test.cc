@@ -90,6 +90,16 @@ TEST_F(KeyRingTest, RejectsMalformedRings) {
   }
 }
 
+TEST_F(KeyRingTest, AKeyFileGivenAsARingIsNotEchoed) {
+  auto path = Write("looks-like-yaml.key", "s3cr3t-material: more-s3cr3t\n");
+  auto ring = KeyRing::FromRingFile(path);
+  ASSERT_FALSE(ring.ok());
+  EXPECT_EQ(ring.status().message().find("s3cr3t"), std::string::npos) << ring.status().message();
+  auto scalar = KeyRing::FromRingFile(Write("plain.key", "s3cr3t-plain\n"));
+  ASSERT_FALSE(scalar.ok());
+  EXPECT_EQ(scalar.status().message().find("s3cr3t"), std::string::npos);
+}
+
 TEST_F(KeyRingTest, PipelineKeyIsCreatedOnceWithMode0600AndThenReused) {
   auto first = LoadOrCreatePipelineKey(dir_);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
