@@ -17,8 +17,19 @@ function(furrow_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  # One value per property: gtest_discover_tests splits list values, and an empty
+  # LABELS value must not swallow the next property.
+  set(props
+    ENVIRONMENT "FURROW_BINARY=${PROJECT_BINARY_DIR}/src/app/furrow"
+    ENVIRONMENT_MODIFICATION "FURROW_SOURCE_DIR=set:${PROJECT_SOURCE_DIR}")
+  if(ARG_LABELS)
+    list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_TIMEOUT)
+    list(APPEND props TIMEOUT "${ARG_TIMEOUT}")
+  endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "FURROW_BINARY=${PROJECT_BINARY_DIR}/src/app/furrow;FURROW_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    PROPERTIES ${props}
     DISCOVERY_TIMEOUT 60)
 endfunction()
