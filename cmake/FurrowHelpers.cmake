@@ -25,8 +25,11 @@ function(furrow_test name)
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
   endif()
+  # A hung test must not eat the CI budget: 300 s unless the test says otherwise.
   if(ARG_TIMEOUT)
     list(APPEND props TIMEOUT "${ARG_TIMEOUT}")
+  else()
+    list(APPEND props TIMEOUT 300)
   endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
