@@ -72,7 +72,7 @@ def write_definitions(directory, metrics, seed=7):
                     "value_type: number\nstatus: active\ntime_frame: %s\ndata_source: database\n"
                     "data_category: operational\nmilestone: '1.0'\nintroduced_by_url: bench\ntiers: [free]\n"
                     "instrumentation_class: DatabaseMetric\noptions:\n%s\n"
-                    % (frame, "\n".join("  " + l for l in lines)))
+                    % (i, frame, "\n".join("  " + l for l in lines)))
 
 
 def table_sql(name, rows, now_expr, days, pg):

@@ -18,7 +18,9 @@
 // Batching (GitLab's batch counter): MIN/MAX of the batch column within the time
 // window, then one query per
 // range of batch_size ids (100,000 for count and sum; 10,000 for distinct_count,
-// batched over the counted column itself so no value is counted twice). A batch
+// batched over the counted column itself so no value is counted twice; a distinct
+// count with a time window or a `where` runs as one query, since its batches would
+// read table rows in index order). A batch
 // that times out is halved and retried down to min_batch_size; a table with no
 // integer batch column is counted in one query.
 //
