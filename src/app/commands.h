@@ -11,8 +11,14 @@ void RegisterVersionCommand(CLI::App& app, Commands& commands);
 void RegisterPingCommands(CLI::App& app, Commands& commands);
 // `collector` (collector_command.cc).
 void RegisterCollectorCommand(CLI::App& app, Commands& commands);
+// `enrich` (enrich_command.cc).
+void RegisterEnrichCommand(CLI::App& app, Commands& commands);
 // `pseudonymize` and `pseudonym` (pseudonymize_command.cc).
 void RegisterPseudonymizeCommands(CLI::App& app, Commands& commands);
+// `pipeline`: collector + enrich + sink in one process (pipeline_command.cc).
+void RegisterPipelineCommand(CLI::App& app, Commands& commands);
+// `sink` (sink_command.cc).
+void RegisterSinkCommand(CLI::App& app, Commands& commands);
 // `stream list` and `stream dump` (stream_command.cc).
 void RegisterStreamCommands(CLI::App& app, Commands& commands);
 

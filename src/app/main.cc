@@ -53,7 +53,10 @@ int main(int argc, char** argv) {
   furrow::app::RegisterVersionCommand(app, commands);
   furrow::app::RegisterPingCommands(app, commands);
   furrow::app::RegisterCollectorCommand(app, commands);
+  furrow::app::RegisterEnrichCommand(app, commands);
   furrow::app::RegisterPseudonymizeCommands(app, commands);
+  furrow::app::RegisterSinkCommand(app, commands);
+  furrow::app::RegisterPipelineCommand(app, commands);
   furrow::app::RegisterStreamCommands(app, commands);
 
   try {
