@@ -12,6 +12,7 @@ EnrichStage::EnrichStage(stream::StreamProvider* streams, const Enricher* enrich
                          MetricsRegistry* metrics, EnrichStageOptions options)
     : streams_(streams), enricher_(enricher), metrics_(metrics), options_(std::move(options)) {
   if (options_.workers == 0) options_.workers = 1;
+  if (options_.clock == nullptr) options_.clock = &SystemClock::Instance();
 }
 
 EnrichOutput EnrichStage::ProcessBatch(const stream::Batch& batch,
@@ -43,7 +44,8 @@ EnrichOutput EnrichStage::ProcessBatch(const stream::Batch& batch,
 std::string EnrichStage::FitRecord(std::string record, size_t limit) const {
   if (record.size() <= limit) return record;
   std::string_view truncated = badrows::TruncateUtf8(record, limit / 10);
-  return badrows::SizeViolation(badrows::Processor::Furrow(), 0, limit, record.size(),
+  return badrows::SizeViolation(badrows::Processor::Furrow(), options_.clock->NowMillis(), limit,
+                                record.size(),
                                 "enriched output must fit the stream's maximum record size",
                                 truncated);
 }

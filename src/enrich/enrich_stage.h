@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <string>
 
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "enrich/enricher.h"
@@ -51,6 +52,8 @@ struct EnrichStageOptions {
   // Stop after the input is drained (Poll returns nothing) — for tests and
   // one-shot runs. Default false: run until `stop`.
   bool exit_when_idle = false;
+  // Stamps size_violation bad rows. Default: the system clock.
+  const Clock* clock = nullptr;
 };
 
 class EnrichStage {

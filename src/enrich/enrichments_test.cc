@@ -302,3 +302,17 @@ TEST(EnrichmentsTest, LoadedInSnowplowOrder) {
 
 }  // namespace
 }  // namespace furrow::enrich::testing
+
+namespace furrow::enrich::testing {
+namespace {
+
+TEST(EnrichmentsTest, UriParsingDoesNotResolveAgainstThePreviousUrl) {
+  // Regression: the reused curl handle resolved a relative URL against the
+  // previous event's page URL.
+  std::string error;
+  ASSERT_TRUE(ParseUri("https://a.example/x/y", &error).has_value());
+  EXPECT_FALSE(ParseUri("relative/path", &error).has_value());
+}
+
+}  // namespace
+}  // namespace furrow::enrich::testing

@@ -15,7 +15,8 @@ std::optional<std::string> IgluEntityValidator::Validate(const rapidjson::Value&
   }
   const iglu::SchemaKey& key = parsed->key;
   std::string uri = key.ToUri();
-  auto schema = resolver_->Lookup(key);
+  iglu::LookupHistory history;
+  auto schema = resolver_->Lookup(key, &history);
   if (!schema.ok()) {
     std::string out = "{\"schemaKey\":";
     AppendJsonString(&out, uri);
@@ -26,21 +27,39 @@ std::optional<std::string> IgluEntityValidator::Validate(const rapidjson::Value&
       out += "}]}}";
       return out;
     }
-    const char* kind = schema.status().code() == StatusCode::kNotFound ? "NotFound" : "RepoFailure";
     out += ",\"error\":{\"error\":\"ResolutionError\",\"lookupHistory\":[";
     std::string last_attempt = FormatIso8601Millis(clock_->NowMillis());
-    auto repos = resolver_->RepositoryOrder(key);
-    if (repos.empty()) repos.push_back("none");
-    for (size_t i = 0; i < repos.size(); ++i) {
+    if (history.empty()) {
+      // The resolver gave no per-repository detail: name what would have been tried.
+      for (const std::string& name : resolver_->RepositoryOrder(key)) {
+        iglu::RepositoryAttempt a;
+        a.repository = name;
+        a.outcome = schema.status().code() == StatusCode::kNotFound
+                        ? iglu::RepositoryAttempt::Outcome::kNotFound
+                        : iglu::RepositoryAttempt::Outcome::kUnreachable;
+        a.message = schema.status().message();
+        history.push_back(std::move(a));
+      }
+      if (history.empty()) history.push_back({"none", iglu::RepositoryAttempt::Outcome::kNotFound, ""});
+    }
+    for (size_t i = 0; i < history.size(); ++i) {
+      const iglu::RepositoryAttempt& a = history[i];
       if (i) out += ',';
       out += "{\"repository\":";
-      AppendJsonString(&out, repos[i]);
+      AppendJsonString(&out, a.repository);
       out += ",\"errors\":[{\"error\":\"";
-      out += kind;
-      out += "\"";
-      if (std::string_view(kind) != "NotFound") {
-        out += ",\"message\":";
-        AppendJsonString(&out, badrows::TruncateUtf8(schema.status().message(), 256));
+      switch (a.outcome) {
+        case iglu::RepositoryAttempt::Outcome::kNotFound:
+          out += "NotFound\"";
+          break;
+        case iglu::RepositoryAttempt::Outcome::kInvalid:
+          out += "ClientFailure\",\"message\":";
+          AppendJsonString(&out, badrows::TruncateUtf8(a.message, 256));
+          break;
+        default:
+          out += "RepoFailure\",\"message\":";
+          AppendJsonString(&out, badrows::TruncateUtf8(a.message, 256));
+          break;
       }
       out += "}],\"attempts\":1,\"lastAttempt\":\"" + last_attempt + "\"}";
     }

@@ -39,11 +39,15 @@ std::string NullMessage(std::string_view field, const std::string& value, std::s
 }  // namespace
 
 std::optional<UriParts> ParseUri(std::string_view url, std::string* error) {
-  std::unique_ptr<CURLU, UrlDeleter> h(curl_url());
+  // One handle per thread, reused (curl_url_set replaces the whole URL).
+  thread_local std::unique_ptr<CURLU, UrlDeleter> h(curl_url());
   if (!h) {
     *error = "out of memory";
     return std::nullopt;
   }
+  // Clear the previous URL first: otherwise curl resolves a relative URL against
+  // it (the previous event's page).
+  curl_url_set(h.get(), CURLUPART_URL, nullptr, 0);
   std::string text(url);
   CURLUcode rc = curl_url_set(h.get(), CURLUPART_URL, text.c_str(),
                               CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE | CURLU_ALLOW_SPACE);

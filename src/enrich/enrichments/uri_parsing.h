@@ -6,7 +6,8 @@
 // Parsing is libcurl's URL API (curl_url), accepting any scheme and encoding
 // spaces. The port defaults to the scheme's (80 for http, 443 for https) as in
 // Snowplow. A URL that does not parse is an enrichment failure (enrichment null,
-// field page_url or page_referrer). Thread-safe: curl URL handles are per call.
+// field page_url or page_referrer). Thread-safe: each thread reuses its own curl
+// URL handle.
 #pragma once
 
 #include <optional>
