@@ -96,7 +96,7 @@ class EventFingerprint final : public Enrichment {
   std::string_view name() const override { return "event_fingerprint_config"; }
   const std::string& schema_key() const override { return schema_key_; }
 
-  void Enrich(const EnrichmentInput& input, EnrichedEvent* event,
+  void Enrich(const EnrichmentInput& input_event, EnrichedEvent* event,
               std::vector<std::string>* failures) const override {
     // One reusable context per worker thread.
     thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> tls_ctx(EVP_MD_CTX_new(),
@@ -107,15 +107,19 @@ class EventFingerprint final : public Enrichment {
                                                    "{\"error\":\"digest initialisation failed\"}"));
       return;
     }
-    static constexpr char kSep = '\x1f';
+    // The whole input in one buffer, hashed in one update (per-call overhead of
+    // EVP_DigestUpdate dominates for ~30 short parameters).
+    thread_local std::string input;
+    input.clear();
     // Parameters are already sorted by name (RawEvent's invariant).
-    for (const auto& [k, v] : input.raw.parameters) {
+    for (const auto& [k, v] : input_event.raw.parameters) {
       if (std::binary_search(exclude_.begin(), exclude_.end(), k)) continue;
-      EVP_DigestUpdate(ctx, k.data(), k.size());
-      EVP_DigestUpdate(ctx, &kSep, 1);
-      EVP_DigestUpdate(ctx, v.data(), v.size());
-      EVP_DigestUpdate(ctx, &kSep, 1);
+      input += k;
+      input.push_back('\x1f');
+      input += v;
+      input.push_back('\x1f');
     }
+    EVP_DigestUpdate(ctx, input.data(), input.size());
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx, digest, &len);
