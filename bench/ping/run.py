@@ -82,9 +82,9 @@ def table_sql(name, rows, now_expr, days, pg):
                 " created_at timestamp);"
                 "INSERT INTO {n} SELECT g, (g * 7919) % 50000, (g * 31) % 1000, g % 4, g % 13,"
                 " {now} - make_interval(secs => ({rows} - g)::float8 * {span} / {rows})"
-                " FROM generate_series(1, {rows}) g;"
+                " FROM generate_series(1::bigint, {rows}::bigint) g;"
                 "CREATE INDEX {n}_created_at ON {n}(created_at); CREATE INDEX {n}_author ON {n}(author_id);"
-                "ANALYZE {n};").format(n=name, rows=rows, now=now_expr, span=days * 86400)
+                "VACUUM ANALYZE {n};").format(n=name, rows=rows, now=now_expr, span=days * 86400)
     return ("CREATE TABLE {n}(id INTEGER PRIMARY KEY, author_id INTEGER, project_id INTEGER, state INTEGER,"
             " weight INTEGER, created_at TEXT);"
             "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {rows})"
