@@ -21,5 +21,11 @@ void RegisterPipelineCommand(CLI::App& app, Commands& commands);
 void RegisterSinkCommand(CLI::App& app, Commands& commands);
 // `stream list` and `stream dump` (stream_command.cc).
 void RegisterStreamCommands(CLI::App& app, Commands& commands);
+// `receiver` and `receiver extract` (receiver_command.cc).
+void RegisterReceiverCommands(CLI::App& app, Commands& commands);
+// `ping pull`, added to the `ping` group (ping_pull_command.cc); after RegisterPingCommands.
+void RegisterPingPullCommand(CLI::App& app, Commands& commands);
+// `warehouse load` (warehouse_command.cc).
+void RegisterWarehouseCommands(CLI::App& app, Commands& commands);
 
 }  // namespace furrow::app

@@ -52,12 +52,15 @@ int main(int argc, char** argv) {
   furrow::app::Commands commands;
   furrow::app::RegisterVersionCommand(app, commands);
   furrow::app::RegisterPingCommands(app, commands);
+  furrow::app::RegisterPingPullCommand(app, commands);
   furrow::app::RegisterCollectorCommand(app, commands);
   furrow::app::RegisterEnrichCommand(app, commands);
   furrow::app::RegisterPseudonymizeCommands(app, commands);
   furrow::app::RegisterSinkCommand(app, commands);
   furrow::app::RegisterPipelineCommand(app, commands);
   furrow::app::RegisterStreamCommands(app, commands);
+  furrow::app::RegisterReceiverCommands(app, commands);
+  furrow::app::RegisterWarehouseCommands(app, commands);
 
   try {
     app.parse(argc, argv);

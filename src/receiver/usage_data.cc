@@ -31,13 +31,11 @@ Result<rapidjson::Document> ParseObject(std::string_view body, const PayloadLimi
   return doc;
 }
 
-// Copies a string member; a member of another type is kFailedPrecondition.
+// Agents report a failed metric as -1 whatever its type, so an optional field of
+// another type is left empty (not flattened) rather than rejected; the payload keeps it.
 Status GetString(const rapidjson::Value& obj, const char* name, std::string* out) {
   auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
-  if (!it->value.IsString()) {
-    return FailedPreconditionError(std::string("field \"") + name + "\" must be a string");
-  }
+  if (it == obj.MemberEnd() || !it->value.IsString()) return Status::Ok();
   out->assign(it->value.GetString(), it->value.GetStringLength());
   return Status::Ok();
 }
@@ -49,20 +47,22 @@ Status GetInteger(const rapidjson::Value& obj, const char* name, std::optional<i
     *out = it->value.GetInt64();
     return Status::Ok();
   }
-  if (it->value.IsUint64()) return FailedPreconditionError(std::string("field \"") + name + "\" is too large");
-  return FailedPreconditionError(std::string("field \"") + name + "\" must be an integer");
+  return Status::Ok();
 }
 
 Status GetBool(const rapidjson::Value& obj, const char* name, std::optional<bool>* out) {
   auto it = obj.FindMember(name);
   if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
-  if (!it->value.IsBool()) return FailedPreconditionError(std::string("field \"") + name + "\" must be a boolean");
-  *out = it->value.GetBool();
+  if (it->value.IsBool()) *out = it->value.GetBool();
   return Status::Ok();
 }
 
 // Reads a required non-empty string.
 Status Require(const rapidjson::Value& obj, const char* name, std::string* out) {
+  auto it = obj.FindMember(name);
+  if (it != obj.MemberEnd() && !it->value.IsNull() && !it->value.IsString()) {
+    return FailedPreconditionError(std::string("field \"") + name + "\" must be a string");
+  }
   FURROW_RETURN_IF_ERROR(GetString(obj, name, out));
   if (out->empty()) return FailedPreconditionError(std::string("missing required field \"") + name + "\"");
   return Status::Ok();
@@ -76,8 +76,6 @@ Status GetStringOrNumber(const rapidjson::Value& obj, const char* name, std::str
     out->assign(it->value.GetString(), it->value.GetStringLength());
   } else if (it->value.IsInt64()) {
     *out = std::to_string(it->value.GetInt64());
-  } else {
-    return FailedPreconditionError(std::string("field \"") + name + "\" must be a string or an integer");
   }
   return Status::Ok();
 }
@@ -147,14 +145,12 @@ Result<UsageData> ParseUsageData(std::string_view body, const PayloadLimits& lim
   FURROW_RETURN_IF_ERROR(GetString(doc, "license_plan", &d.license_plan));
   FURROW_RETURN_IF_ERROR(GetBool(doc, "license_trial", &d.license_trial));
   auto db = doc.FindMember("database");
-  if (db != doc.MemberEnd() && !db->value.IsNull()) {
-    if (!db->value.IsObject()) return FailedPreconditionError("field \"database\" must be an object");
+  if (db != doc.MemberEnd() && db->value.IsObject()) {
     FURROW_RETURN_IF_ERROR(GetString(db->value, "adapter", &d.database_adapter));
     FURROW_RETURN_IF_ERROR(GetString(db->value, "version", &d.database_version));
   }
   auto counts = doc.FindMember("counts");
-  if (counts != doc.MemberEnd() && !counts->value.IsNull()) {
-    if (!counts->value.IsObject()) return FailedPreconditionError("field \"counts\" must be an object");
+  if (counts != doc.MemberEnd() && counts->value.IsObject()) {
     d.stats = ToJson(counts->value);
   } else {
     d.stats = "{}";

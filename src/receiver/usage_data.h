@@ -9,6 +9,9 @@
 //   kFailedPrecondition  422: well-formed JSON object that lacks a required field
 //                        (uuid, recorded_at as non-empty strings) or has one of the
 //                        wrong type
+// Optional fields of an unexpected type (agents send -1 for any metric that failed,
+// e.g. "license_trial": -1) are accepted and left empty in UsageData; the payload
+// keeps them as sent.
 //
 // Pure functions: safe for concurrent use.
 #pragma once

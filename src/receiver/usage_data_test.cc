@@ -70,11 +70,22 @@ TEST(UsageDataTest, MissingRecordedAtIsUnprocessable) {
   EXPECT_NE(d.status().message().find("recorded_at"), std::string::npos);
 }
 
-TEST(UsageDataTest, WronglyTypedFieldIsUnprocessable) {
-  Result<UsageData> d = ParseUsageData(R"({"uuid":"u","recorded_at":"r","active_user_count":"many"})", {});
+TEST(UsageDataTest, WronglyTypedRequiredFieldIsUnprocessable) {
+  Result<UsageData> d = ParseUsageData(R"({"uuid":42,"recorded_at":"r"})", {});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(d.status().message().find("active_user_count"), std::string::npos);
+  EXPECT_NE(d.status().message().find("\"uuid\" must be a string"), std::string::npos);
+}
+
+// Agents send -1 for a failed metric whatever its type (regression: `furrow ping send`
+// got 422 for "license_trial": -1).
+TEST(UsageDataTest, FailedOptionalFieldsAreAcceptedButNotFlattened) {
+  Result<UsageData> d = ParseUsageData(
+      R"({"uuid":"u","recorded_at":"r","license_trial":-1,"active_user_count":"many","database":-1,"counts":-1})", {});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_FALSE(d->license_trial.has_value());
+  EXPECT_FALSE(d->active_user_count.has_value());
+  EXPECT_EQ(d->stats, "{}");
 }
 
 TEST(UsageDataTest, RejectsNestingDeeperThanTheLimit) {
