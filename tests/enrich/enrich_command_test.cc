@@ -92,16 +92,40 @@ struct E2eSetup {
   }
 };
 
-pid_t Spawn(const std::vector<std::string>& args) {
+// Starts the binary; with `stderr_fd`, its stderr goes to a pipe read there.
+pid_t Spawn(const std::vector<std::string>& args, int* stderr_fd = nullptr) {
+  int fds[2] = {-1, -1};
+  if (stderr_fd != nullptr && pipe(fds) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
+    if (stderr_fd != nullptr) {
+      dup2(fds[1], 2);
+      close(fds[0]);
+      close(fds[1]);
+    }
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
   }
+  if (stderr_fd != nullptr) {
+    close(fds[1]);
+    *stderr_fd = fds[0];
+  }
   return pid;
+}
+
+// Reads `fd` until `text` appears or the stream ends; returns whether it appeared.
+bool WaitForText(int fd, const std::string& text) {
+  std::string seen;
+  char buf[512];
+  while (seen.find(text) == std::string::npos) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) return false;
+    seen.append(buf, static_cast<size_t>(n));
+  }
+  return true;
 }
 
 int Wait(pid_t pid) {
@@ -137,13 +161,20 @@ TEST(EnrichCommandTest, SigtermFinishesFlushesCommitsAndExitsZero) {
   ASSERT_NE(std::getenv("FURROW_BINARY"), nullptr);
   E2eSetup s;
   s.WriteRawGood();
-  pid_t pid = Spawn(s.Args(false));
+  int err = -1;
+  pid_t pid = Spawn(s.Args(false), &err);
+  ASSERT_GT(pid, 0);
   // The streams are locked while the stage runs, so they cannot be watched from
-  // here; whenever SIGTERM lands (before, during or after the batch), the stage
-  // must exit 0 with its outputs durable and its position consistent with them.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // here. Once it has started, whenever SIGTERM lands (before, during or after
+  // the batch), the stage must exit 0 with its outputs durable and its position
+  // consistent with them.
+  bool started = WaitForText(err, "enrich started");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   kill(pid, SIGTERM);
-  EXPECT_EQ(Wait(pid), 0);
+  int rc = Wait(pid);
+  close(err);
+  ASSERT_TRUE(started);
+  EXPECT_EQ(rc, 0);
   // A second run enriches whatever the first did not commit; together, every
   // event exactly once (a batch is committed only after its outputs).
   ASSERT_EQ(Wait(Spawn(s.Args(true))), 0);
