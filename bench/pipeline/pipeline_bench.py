@@ -15,7 +15,7 @@ Usage: bench/pipeline/pipeline_bench.py [--seconds 20] [--connections 64] [--bat
 Needs: wrk, nginx, a built furrow ($FURROW_BINARY or build/src/app/furrow).
 """
 import argparse, glob, gzip, http.client, json, os, re, socket, subprocess, sys, tempfile
-import threading, time, uuid
+import shutil, threading, time, uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -138,6 +138,7 @@ def main():
     rss_kb = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1))
     proc.terminate()
     proc.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
 
     delays = sorted(probes_seen[e] - probes_acked[e] for e in probes_seen)
     def pct(p):
