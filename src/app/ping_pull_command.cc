@@ -13,6 +13,7 @@
 #include "net/http_client.h"
 #include "ping/sql_database.h"
 #include "receiver/ping_pull.h"
+#include "receiver/postgres_ping_store.h"
 #include "receiver/sqlite_ping_store.h"
 
 namespace furrow::app {
@@ -59,10 +60,11 @@ int RunPull(const PullCommandOptions& o) {
     store_path = o.data_dir + "/receiver.sqlite";
   } else if (store_path.rfind("sqlite://", 0) == 0) {
     store_path = store_path.substr(std::string("sqlite://").size());
-  } else {
-    return Fail("bad --receiver-database", InvalidArgumentError("expected sqlite://PATH"));
+  } else if (store_path.rfind("postgresql://", 0) != 0 && store_path.rfind("postgres://", 0) != 0) {
+    return Fail("bad --receiver-database", InvalidArgumentError("expected sqlite://PATH or postgresql://..."));
   }
-  auto store = receiver::OpenSqlitePingStore(store_path);
+  auto store = store_path.rfind("postgres", 0) == 0 ? receiver::OpenPostgresPingStore(store_path)
+                                                    : receiver::OpenSqlitePingStore(store_path);
   if (!store.ok()) return Fail("cannot open the ping store", store.status());
   receiver::PullOptions options;
   options.url = o.url;
@@ -92,7 +94,7 @@ void RegisterPingPullCommand(CLI::App& app, Commands& commands) {
   cmd->add_option("--database", o.database, "The replica to run the SQL on: sqlite://PATH or postgresql://...")
       ->required();
   cmd->add_option("--receiver-database", o.receiver_database,
-                  "Ping store to write to: sqlite://PATH (default DATA_DIR/receiver.sqlite)");
+                  "Ping store to write to: sqlite://PATH or postgresql://... (default DATA_DIR/receiver.sqlite)");
   cmd->add_option("--query-timeout", o.query_timeout_s, "Seconds each query may run")->capture_default_str();
   commands.SetRunner(cmd, [] { return RunPull(o); });
 }

@@ -25,6 +25,7 @@
 #include "receiver/extract.h"
 #include "receiver/job_schedule.h"
 #include "receiver/ping_pull.h"
+#include "receiver/postgres_ping_store.h"
 #include "ping/sql_database.h"
 #include "net/http_client.h"
 #include "receiver/receiver.h"
@@ -75,7 +76,10 @@ Result<std::unique_ptr<receiver::PingStore>> OpenStore(const ReceiverCommandOpti
   if (o.database.rfind(kSqlite, 0) == 0 && o.database.size() > kSqlite.size()) {
     return receiver::OpenSqlitePingStore(o.database.substr(kSqlite.size()));
   }
-  return InvalidArgumentError("unsupported --database URL (expected sqlite://PATH): " +
+  if (o.database.rfind("postgresql://", 0) == 0 || o.database.rfind("postgres://", 0) == 0) {
+    return receiver::OpenPostgresPingStore(o.database);
+  }
+  return InvalidArgumentError("unsupported --database URL (expected sqlite://PATH or postgresql://...): " +
                               o.database.substr(0, o.database.find("://")) + "://...");
 }
 
@@ -335,7 +339,7 @@ void RegisterReceiverCommands(CLI::App& app, Commands& commands) {
   cmd->add_option("--workers", o.workers, "Threads writing to the store")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--queue", o.queue, "Requests waiting for a worker beyond which 503 is answered")
       ->capture_default_str();
-  cmd->add_option("--database", o.database, "Ping store: sqlite://PATH (default DATA_DIR/receiver.sqlite)");
+  cmd->add_option("--database", o.database, "Ping store: sqlite://PATH or postgresql://... (default DATA_DIR/receiver.sqlite)");
   cmd->add_option("--token-file", o.token_file,
                   "File with API tokens, one per line (else FURROW_RECEIVER_TOKENS, comma-separated)");
   AddLakeOptions(cmd, &o.lake, &o.lake_options);

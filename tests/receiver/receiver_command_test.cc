@@ -380,6 +380,65 @@ TEST(ReceiverCommandTest, ExtractAndLoadAreIdempotentOnS3) {
       << listing.output;
 }
 
+TEST(ReceiverCommandTest, StoresInPostgresqlAndExtractsFromIt) {
+  ping::testing::PostgresTestServer pg;
+  Status started = pg.Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  TempDir dir;
+  {
+    ReceiverProcess receiver(dir.path(), {"--database", pg.url()});
+    ASSERT_GT(receiver.port(), 0) << receiver.stderr_text();
+    std::string example = ReadFile("../shared/data/gitlab/payloads/service_ping_example.json");
+    auto created = Post(receiver.url() + "/usage_data", example);
+    EXPECT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(Post(receiver.url() + "/usage_data", example).status, 200);
+    EXPECT_EQ(Post(receiver.url() + "/usage_data", R"({"uuid":"x"})").status, 422);
+    EXPECT_EQ(receiver.Stop(), 0);
+  }
+  RunResult extracted =
+      RunFurrow(dir.path(), {"receiver", "extract", "--data-dir", dir.path(), "--database", pg.url(), "--date", Today()});
+  ASSERT_EQ(extracted.exit_code, 0) << extracted.err;
+  EXPECT_NE(extracted.out.find("extracted 2 rows in 2 files"), std::string::npos) << extracted.out;
+  RunResult loaded = RunFurrow(dir.path(), {"warehouse", "load", "--data-dir", dir.path(), "--source", "pings",
+                                            "--warehouse", pg.url()});
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_NE(loaded.out.find("loaded 1 files (0 already loaded): 1 pings"), std::string::npos) << loaded.out;
+}
+
+TEST(ReceiverCommandTest, PingPullStoresThePulledPing) {
+  TempDir dir;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() + "/replica.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE issues(id INTEGER PRIMARY KEY); INSERT INTO issues VALUES (1), (2);", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ping::testing::TestReceiver api([](const ping::testing::ReceivedRequest& r) -> ping::testing::ScriptedResponse {
+    if (r.target == "/usage_data/metric_definitions") return {200, "- key_path: counts.issues\n"};
+    if (r.target == "/usage_data/queries") return {200, R"({"counts":{"issues":"SELECT COUNT(*) FROM issues"}})"};
+    if (r.target == "/usage_data/non_sql_metrics") {
+      return {200, R"({"uuid":"saas","hostname":"big.example","recorded_at":"2026-11-22T00:00:00Z"})"};
+    }
+    return {404, "{}"};
+  });
+  ASSERT_TRUE(api.Start().ok());
+  std::ofstream(dir.path() + "/pull-token") << "pull-token-0123456789\n";
+  std::vector<std::string> args = {"ping", "pull", "--url", api.url(), "--token-file", dir.path() + "/pull-token",
+                                   "--database", "sqlite://" + dir.path() + "/replica.db", "--data-dir", dir.path()};
+  RunResult pulled = RunFurrow(dir.path(), args);
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_NE(pulled.out.find("stored usage_data_id=1 (1 queries, 0 failed)"), std::string::npos) << pulled.out;
+  RunResult again = RunFurrow(dir.path(), args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("already stored usage_data_id=1"), std::string::npos) << again.out;
+  EXPECT_EQ(Query(dir.path() + "/receiver.sqlite", "SELECT json_extract(payload, '$.counts.issues') FROM raw_usage_data"),
+            "2");
+  RunResult no_token = RunFurrow(dir.path(), {"ping", "pull", "--url", api.url(), "--database",
+                                              "sqlite://" + dir.path() + "/replica.db", "--data-dir", dir.path()});
+  EXPECT_EQ(no_token.exit_code, 1);
+  EXPECT_NE(no_token.err.find("no API token"), std::string::npos) << no_token.err;
+}
+
 TEST(ReceiverCommandTest, SnowflakeSqlIsPrinted) {
   TempDir dir;
   RunResult r = RunFurrow(dir.path(), {"warehouse", "load", "--target", "snowflake", "--print-sql", "--lake",
