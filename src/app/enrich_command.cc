@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "app/admin_server.h"
 #include "app/commands.h"
 #include "app/enrich_stage.h"
 #include "app/signals.h"
@@ -23,6 +24,8 @@ namespace {
 
 struct EnrichCommandOptions {
   std::string data_dir = "./var";
+  int port = 8081;  // /health and /metrics
+  std::string bind = "0.0.0.0";
   EnrichOptions enrich;
   bool exit_when_idle = false;
   StreamCommandOptions streams;  // --stream-* (stream_options.h)
@@ -46,6 +49,12 @@ int RunEnrich(const EnrichCommandOptions& o) {
     return Fail("cannot start enrich", runner.status());
   }
   EnrichRunner* r = runner->get();
+  AdminServer admin(o.bind, o.port, &metrics, "furrow_enrich_http");
+  Status listening = admin.Start();
+  if (!listening.ok()) {
+    (*provider)->Close();
+    return Fail("cannot listen", listening);
+  }
   // The signal thread only touches the runner after a signal, which is blocked in
   // every other thread; the process exits right after Wait returns.
   std::thread signals([r] {
@@ -59,6 +68,7 @@ int RunEnrich(const EnrichCommandOptions& o) {
                                {"workers", static_cast<uint64_t>(o.enrich.workers)}});
   r->Start(o.exit_when_idle);
   Status status = r->Wait();
+  admin.Stop();
   (*provider)->Close();
   if (!status.ok()) return Fail("enrich stopped", status);
   log::Info("enrich stopped");
@@ -72,6 +82,7 @@ void RegisterEnrichCommand(CLI::App& app, Commands& commands) {
   CLI::App* cmd = app.add_subcommand(
       "enrich", "Enrich stage: raw-good -> enriched-good (TSV) and enriched-bad (bad rows)");
   AddDataDirOption(cmd, &o.data_dir);
+  AddListenOptions(cmd, &o.port, &o.bind, 8081);
   AddEnrichOptions(cmd, &o.enrich);
   cmd->add_flag("--exit-when-idle", o.exit_when_idle,
                 "Exit once raw-good has no more records (one-shot runs)");

@@ -193,7 +193,7 @@ void EnrichRunner::Start(bool exit_when_idle) {
   stage_options.exit_when_idle = exit_when_idle;
   stage_options.reader = options_.reader;
   stage_ = std::make_unique<enrich::EnrichStage>(streams_, enricher_.get(), metrics_, stage_options);
-  stop_.store(false);
+  // stop_ is not reset here: a stop requested before Start (an early SIGTERM) must hold.
   thread_ = std::thread([this] { status_ = stage_->Run(stop_); });
 }
 

@@ -10,6 +10,7 @@
 
 #include "app/commands.h"
 #include "core/json_escape.h"
+#include "enrich/tsv_json.h"
 #include "core/time_format.h"
 #include "stream/file_log.h"
 #include "stream/file_log_inspect.h"
@@ -27,7 +28,7 @@ struct ListOptions {
 struct DumpOptions {
   std::string data_dir = "./var";
   std::string stream;
-  std::string format = "json";
+  std::string format = "auto";
   std::string reader;
   uint64_t from = 0;
   uint64_t limit = 0;
@@ -70,10 +71,12 @@ Result<std::string> JsonLine(const std::string& stream_name, const stream::Recor
                             tracker::DecodeCollectorPayload(record.payload));
     return tracker::CollectorPayloadToJson(payload);
   }
-  if (stream_name == stream::kRawBad || stream_name == stream::kEnrichedBad ||
-      stream_name == stream::kEnrichedGood) {
-    // Bad rows are JSON already; enriched-good is printed as its TSV line.
-    return record.payload;
+  if (stream_name == stream::kEnrichedGood) {
+    // As the analytics SDKs shape it: field names, contexts expanded.
+    return enrich::EnrichedTsvToJsonChecked(record.payload);
+  }
+  if (stream_name == stream::kRawBad || stream_name == stream::kEnrichedBad) {
+    return record.payload;  // bad rows are JSON already
   }
   std::string line = "{\"offset\":" + std::to_string(record.offset) + ",\"timestamp\":";
   AppendJsonString(&line, FormatIso8601Millis(record.timestamp_ms));
@@ -100,7 +103,9 @@ int RunDump(const DumpOptions& o) {
   uint64_t printed = 0;
   uint64_t failed = 0;
   bool write_error = false;
-  const bool raw = o.format == "raw";
+  // auto: raw-good as JSON (its records are binary Thrift), everything else as stored
+  // (enriched-good as its TSV line, bad rows as their JSON).
+  const bool raw = o.format == "raw" || (o.format == "auto" && o.stream != stream::kRawGood);
   Status s = stream::ReadStream(
       root, o.stream, from,
       [&](const stream::Record& record) {
@@ -156,15 +161,17 @@ void RegisterStreamCommands(CLI::App& app, Commands& commands) {
 
   CLI::App* dump = stream->add_subcommand(
       "dump",
-      "Print every record of a stream without moving any reader. --format json prints "
-      "raw-good as CollectorPayload JSON, bad rows as they are, enriched-good as TSV; exits 1 "
-      "if a record could not be decoded (reported on stderr)");
+      "Print every record of a stream without moving any reader: raw-good as CollectorPayload "
+      "JSON, enriched-good as its TSV line (--format json: one JSON object per event, fields "
+      "named and contexts expanded), bad rows as they are; exits 1 if a record could not be "
+      "decoded (reported on stderr)");
   AddDataDirOption(dump, &dump_options.data_dir);
   dump->add_option("NAME", dump_options.stream, "Stream name (raw-good, raw-bad, ...)")->required();
   dump->add_option("--format", dump_options.format,
-                   "json (one line per record) or raw (each payload's bytes, then a newline)")
+                   "auto (see above), json (one JSON object per record) or raw (each "
+                   "payload's bytes, then a newline)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"json", "raw"}));
+      ->check(CLI::IsMember({"auto", "json", "raw"}));
   dump->add_option("--reader", dump_options.reader,
                    "Start at this reader's committed position (the reader does not move)");
   dump->add_option("--from", dump_options.from, "Start at this offset")->capture_default_str();

@@ -40,6 +40,16 @@ const std::string kEnrichment =
 
 std::vector<Sample> Samples() {
   return {
+      // Contexts and events the JavaScript tracker sends by default.
+      {"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", true,
+       R"({"id":"5E9A3A54-3f1c-4bd0-9b0b-8f6b3a3d8a11"})"},
+      {"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", false, R"({"id":"page-1"})"},
+      {"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0", false, R"({})"},
+      {"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", true,
+       R"({"targetUrl":"https://example.com/a","elementId":"x","elementClasses":["nav","big"]})"},
+      {"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", false, R"({"targetUrl":""})"},
+      {"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", false,
+       R"({"targetUrl":"https://example.com","elementClasses":"nav"})"},
       // Tracker protocol wrappers.
       {"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4", true,
        R"([{"e":"pv","p":"web","tv":"js-3.0.0","url":"https://example.com","eid":"5e9a3a54-3f1c-4bd0-9b0b-8f6b3a3d8a11","cx":"e30"}])"},

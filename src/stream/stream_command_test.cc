@@ -139,6 +139,29 @@ TEST_F(StreamCommandTest, DumpPrintsBadRowsAndEnrichedLinesAsTheyAre) {
   EXPECT_EQ(r.out, "app\tweb\t2026\n");
 }
 
+TEST_F(StreamCommandTest, DumpPrintsEnrichedEventsAsJsonOnRequest) {
+  Populate();
+  {
+    MetricsRegistry metrics;
+    ManualClock clock;
+    auto provider = std::move(FileStreamProvider::Open(dir_ + "/var/streams", FileStreamOptions(),
+                                                       clock, &metrics))
+                        .value();
+    std::string line = "shop\tweb";
+    for (int i = 2; i < 131; ++i) line += i == 6 ? "\tc6a5bd1e-8c2c-4f8b-9c7d-0a1b2c3d4e5f" : "\t";
+    ASSERT_TRUE((*provider->GetProducer(kEnrichedGood))->AppendSync(line).ok());
+  }
+  RunResult r = Run("stream dump enriched-good --format json --from 1 --data-dir " + dir_ + "/var");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"app_id\":\"shop\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"event_id\":\"c6a5bd1e-8c2c-4f8b-9c7d-0a1b2c3d4e5f\""), std::string::npos)
+      << r.out;
+  // The three-field line of Populate() is not an enriched event.
+  r = Run("stream dump enriched-good --format json --data-dir " + dir_ + "/var");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("enriched-good offset 0: cannot decode"), std::string::npos) << r.err;
+}
+
 TEST_F(StreamCommandTest, DumpOfAMissingStreamFails) {
   Populate();
   RunResult r = Run("stream dump nothing-here --data-dir " + dir_ + "/var");

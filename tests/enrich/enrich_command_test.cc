@@ -86,7 +86,8 @@ struct E2eSetup {
     std::vector<std::string> args = {std::getenv("FURROW_BINARY"), "enrich",
                                      "--data-dir", data_dir.string(),
                                      "--iglu-config", resolver.string(),
-                                     "--enrichments", enrichments.string()};
+                                     "--enrichments", enrichments.string(),
+                                     "--port", "0"};
     if (exit_when_idle) args.push_back("--exit-when-idle");
     return args;
   }
