@@ -61,7 +61,7 @@ start=$(date +%s.%N)
 load=$("$furrow" warehouse load --data-dir "$tmp/sqlite" --source pings --log-level warn)
 end=$(date +%s.%N)
 rows=$(echo "$load" | sed -n 's/.* \([0-9]*\) metric rows.*/\1/p')
-echo "warehouse load (SQLite): $rows metric rows in $(echo "$end - $start" | bc) s = $(echo "$rows / ($end - $start)" | bc) rows/s"
+python3 -c "import sys; r, s = int(sys.argv[1]), float(sys.argv[3]) - float(sys.argv[2]); print(f'warehouse load (SQLite): {r} metric rows in {s:.2f} s = {r / s:.0f} rows/s')" "$rows" "$start" "$end"
 
 # 1b and 2. PostgreSQL store and pgbench on the same server.
 pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
