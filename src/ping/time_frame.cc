@@ -31,7 +31,8 @@ std::string IsoWeekSuffix(WallTime t) {
   std::chrono::year_month_day ymd{thursday};
   std::chrono::sys_days jan1 = std::chrono::sys_days{ymd.year() / std::chrono::January / 1};
   int week = static_cast<int>((thursday - jan1).count() / 7) + 1;
-  char buffer[16];
+  // Room for any int year and week, so the format can never truncate.
+  char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%04d-%02d", static_cast<int>(ymd.year()), week);
   return buffer;
 }
@@ -48,7 +49,7 @@ std::string FormatSqlTimestamp(WallTime t) {
   std::chrono::sys_days day = std::chrono::floor<Days>(secs);
   std::chrono::year_month_day ymd{day};
   std::chrono::hh_mm_ss hms{secs - day};
-  char buffer[32];
+  char buffer[80];  // room for any int fields, so the format can never truncate
   std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u %02d:%02d:%02d", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),

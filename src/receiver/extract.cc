@@ -25,7 +25,7 @@ Result<std::chrono::sys_days> ParseDate(const std::string& date) {
 
 std::string FormatDate(std::chrono::sys_days days) {
   std::chrono::year_month_day ymd(days);
-  char buf[16];
+  char buf[48];  // room for any int fields, so the format can never truncate
   std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()));
   return buf;
