@@ -140,7 +140,8 @@ TEST(EventMapperTest, IpParameterWinsOverHeaders) {
   EnrichFixture fixture(false);
   Params params = GoldenCases()[0].params;
   params.emplace_back("ip", "198.51.100.4");
-  auto f = Fields(fixture.Run(AsGet(params)).good.at(0));
+  auto result = fixture.Run(AsGet(params));  // Fields() views into it
+  auto f = Fields(result.good.at(0));
   EXPECT_EQ(f[event::kUserIpaddress], "198.51.100.4");
 }
 
@@ -151,7 +152,8 @@ TEST(EventMapperTest, EventIdIsGeneratedWhenAbsent) {
   for (const auto& kv : base) {
     if (kv.first != "eid") params.push_back(kv);
   }
-  auto f = Fields(fixture.Run(AsGet(params)).good.at(0));
+  auto result = fixture.Run(AsGet(params));  // Fields() views into it
+  auto f = Fields(result.good.at(0));
   EXPECT_EQ(f[event::kEventId], "00000000-0000-4000-8000-000000000001");
 }
 
@@ -171,7 +173,8 @@ TEST(EventMapperTest, TnuidWinsOverNuidAndCollectorCookie) {
   Params params = GoldenCases()[0].params;
   params.emplace_back("nuid", "n-1");
   params.emplace_back("tnuid", "t-1");
-  auto f = Fields(fixture.Run(AsGet(params)).good.at(0));
+  auto result = fixture.Run(AsGet(params));  // Fields() views into it
+  auto f = Fields(result.good.at(0));
   EXPECT_EQ(f[event::kNetworkUserid], "t-1");
 }
 
@@ -182,7 +185,8 @@ TEST(EventMapperTest, PageUrlFallsBackToRefererHeader) {
   for (const auto& kv : base) {
     if (kv.first != "url") params.push_back(kv);
   }
-  auto f = Fields(fixture.Run(AsGet(params)).good.at(0));
+  auto result = fixture.Run(AsGet(params));  // Fields() views into it
+  auto f = Fields(result.good.at(0));
   EXPECT_EQ(f[event::kPageUrl], "https://shop.example.com/from-header");
   EXPECT_EQ(f[event::kPageUrlpath], "/from-header");
 }
@@ -210,7 +214,8 @@ TEST(EventMapperTest, CrossDomainSpParameterFillsRefrFields) {
   for (auto& [k, v] : params) {
     if (k == "url") v = "https://shop.example.com/?_sp=abc-duid.1699999999000";
   }
-  auto f = Fields(fixture.Run(AsGet(params)).good.at(0));
+  auto result = fixture.Run(AsGet(params));  // Fields() views into it
+  auto f = Fields(result.good.at(0));
   EXPECT_EQ(f[event::kRefrDomainUserid], "abc-duid");
   EXPECT_EQ(f[event::kRefrDvceTstamp], "2023-11-14 22:13:19.000");
 }
