@@ -23,27 +23,15 @@ namespace {
 enum class JsonKind { kString, kInteger, kDouble, kBoolean, kTimestamp, kContexts, kUnstruct };
 
 JsonKind KindOf(size_t f) {
-  switch (f) {
-    case kEtlTstamp: case kCollectorTstamp: case kDvceCreatedTstamp: case kDvceSentTstamp:
-    case kRefrDvceTstamp: case kDerivedTstamp: case kTrueTstamp:
-      return JsonKind::kTimestamp;
-    case kContexts: case kDerivedContexts:
-      return JsonKind::kContexts;
-    case kUnstructEvent:
-      return JsonKind::kUnstruct;
-    case kTxnId:
-      return JsonKind::kInteger;
-    case kTrTotal: case kTrTax: case kTrShipping: case kTiPrice: case kTrTotalBase:
-    case kTrTaxBase: case kTrShippingBase: case kTiPriceBase: case kGeoLatitude: case kGeoLongitude:
-      return JsonKind::kDouble;
-    case kBrFeaturesPdf: case kBrFeaturesFlash: case kBrFeaturesJava: case kBrFeaturesDirector:
-    case kBrFeaturesQuicktime: case kBrFeaturesRealplayer: case kBrFeaturesWindowsmedia:
-    case kBrFeaturesGears: case kBrFeaturesSilverlight: case kBrCookies: case kDvceIsmobile:
-      return JsonKind::kBoolean;
-    default:
-      break;
+  switch (FieldValueType(f)) {
+    case ValueType::kTimestamp: return JsonKind::kTimestamp;
+    case ValueType::kJson: return f == kUnstructEvent ? JsonKind::kUnstruct : JsonKind::kContexts;
+    case ValueType::kInteger: return JsonKind::kInteger;
+    case ValueType::kDecimal: return JsonKind::kDouble;
+    case ValueType::kBoolean: return JsonKind::kBoolean;
+    case ValueType::kString: break;
   }
-  return kFieldTypes[f] == FieldType::kInteger ? JsonKind::kInteger : JsonKind::kString;
+  return JsonKind::kString;
 }
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;

@@ -67,6 +67,36 @@ constexpr bool IsJsonField(size_t index) {
   return index == kContexts || index == kUnstructEvent || index == kDerivedContexts;
 }
 
+// The type of a field's value, as Snowplow's analytics SDKs parse the TSV: every
+// field that is not a string must hold a value of its type (or be null), or the
+// SDKs reject the whole line.
+enum class ValueType { kString, kInteger, kDecimal, kBoolean, kTimestamp, kJson };
+
+constexpr ValueType FieldValueType(size_t index) {
+  switch (index) {
+    case kEtlTstamp: case kCollectorTstamp: case kDvceCreatedTstamp: case kDvceSentTstamp:
+    case kRefrDvceTstamp: case kDerivedTstamp: case kTrueTstamp:
+      return ValueType::kTimestamp;
+    case kContexts: case kUnstructEvent: case kDerivedContexts:
+      return ValueType::kJson;
+    case kTxnId: case kDomainSessionidx: case kPageUrlport: case kRefrUrlport: case kTiQuantity:
+    case kPpXoffsetMin: case kPpXoffsetMax: case kPpYoffsetMin: case kPpYoffsetMax:
+    case kBrViewwidth: case kBrViewheight: case kDvceScreenwidth: case kDvceScreenheight:
+    case kDocWidth: case kDocHeight:
+      return ValueType::kInteger;
+    case kGeoLatitude: case kGeoLongitude: case kSeValue: case kTrTotal: case kTrTax:
+    case kTrShipping: case kTiPrice: case kTrTotalBase: case kTrTaxBase: case kTrShippingBase:
+    case kTiPriceBase:
+      return ValueType::kDecimal;
+    case kBrFeaturesPdf: case kBrFeaturesFlash: case kBrFeaturesJava: case kBrFeaturesDirector:
+    case kBrFeaturesQuicktime: case kBrFeaturesRealplayer: case kBrFeaturesWindowsmedia:
+    case kBrFeaturesGears: case kBrFeaturesSilverlight: case kBrCookies: case kDvceIsmobile:
+      return ValueType::kBoolean;
+    default:
+      return ValueType::kString;
+  }
+}
+
 using FieldViews = std::array<std::string_view, kFieldCount>;
 
 // Splits one TSV line (without its newline) into exactly 131 fields. Any other

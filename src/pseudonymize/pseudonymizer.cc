@@ -487,17 +487,21 @@ Status Pseudonymizer::ProcessEnrichedEvent(std::string_view line, std::string* o
     if (i != 0) *out += '\t';
     std::string_view f = fields[i];
     if (f.empty()) continue;
+    const event::ValueType type = event::FieldValueType(i);
     if (allowlist_.KeepsField(i)) {
       *out += f;
-    } else if (event::IsJsonField(i)) {
+    } else if (type == event::ValueType::kJson) {
       if (!walker.RewriteText(f, out)) {
         failure_ = invalid_json_column_;
         return InvalidArgumentError("column " + std::string(event::kFieldNames[i]) +
                                     " is not valid JSON");
       }
-    } else {
+    } else if (type == event::ValueType::kString ||
+               allowlist_.non_string_policy() == NonStringPolicy::kPseudonym) {
       AppendPseudonym(f, out);
     }
+    // else: a number, boolean or timestamp column cannot hold a pseudonym and still
+    // parse as its type, so under the default policy it becomes null (empty).
   }
   return Status::Ok();
 }

@@ -7,8 +7,11 @@
 //
 // Input lines are told apart by their first character: "{" is a bad row (JSON),
 // anything else an enriched event (131 tab-separated fields).
-//   * Enriched event: each atomic field that is not allowlisted and not empty becomes
-//     its pseudonym (64 hex characters); contexts, unstruct_event and derived_contexts
+//   * Enriched event: each string field that is not allowlisted and not empty becomes
+//     its pseudonym (64 hex characters); a typed field (number, boolean, timestamp:
+//     event::FieldValueType) that is not allowlisted follows the allowlist's
+//     non_string_values policy, null by default, so that analytics SDKs and
+//     warehouses still parse the line; contexts, unstruct_event and derived_contexts
 //     keep their JSON shape, member names and schema URIs, and each leaf follows the
 //     rules of the schema of the entity it belongs to.
 //   * Bad row: a self-describing JSON document walked with the rules of its own

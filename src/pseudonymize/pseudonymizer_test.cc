@@ -125,6 +125,36 @@ TEST_F(PseudonymizerTest, NonStringValuesCanBecomePseudonyms) {
   EXPECT_EQ(At(d, "/data/0/data/environment"), P("production"));  // not on this list
 }
 
+// Typed TSV columns (numbers, booleans, timestamps) cannot hold a pseudonym and still
+// parse as their type: they follow non_string_values like JSON numbers do.
+TEST_F(PseudonymizerTest, TypedColumnsFollowTheNonStringPolicy) {
+  auto with_policy = [](const std::string& policy) {
+    return Allowlist::Parse("non_string_values: " + policy + "\nfields: [event, dvce_ismobile]\n");
+  };
+  EnrichedEvent e;
+  e[event::kEvent] = "transaction";
+  e[event::kUserId] = "alice";
+  e[event::kTrTotal] = "12.50";
+  e[event::kTxnId] = "4711";
+  e[event::kBrCookies] = "1";
+  e[event::kDvceIsmobile] = "0";
+  e[event::kDvceCreatedTstamp] = "2026-11-25 10:00:00.000";
+  for (const std::string policy : {"null", "pseudonym"}) {
+    auto allowlist = with_policy(policy);
+    ASSERT_TRUE(allowlist.ok()) << allowlist.status().ToString();
+    auto p = Make(*allowlist);
+    std::string out;
+    ASSERT_EQ(p->ProcessLine(e.ToTsv(), &out), LineKind::kEnrichedEvent);
+    auto fields = *event::SplitTsv(out);
+    EXPECT_EQ(fields[event::kEvent], "transaction");
+    EXPECT_EQ(fields[event::kDvceIsmobile], "0");  // allowlisted: kept as it is
+    EXPECT_EQ(fields[event::kUserId], P("alice"));  // a string: always the pseudonym
+    for (size_t f : {event::kTrTotal, event::kTxnId, event::kBrCookies, event::kDvceCreatedTstamp}) {
+      EXPECT_EQ(fields[f], policy == "null" ? std::string() : P(e[f])) << event::kFieldNames[f] << " " << policy;
+    }
+  }
+}
+
 TEST_F(PseudonymizerTest, UnstructEventFollowsItsEntitySchema) {
   auto allowlist = Allowlist::Parse(std::string(Allowlist::DefaultText()) +
                                     "  - schema: iglu:com.acme/checkout/jsonschema/1-*-*\n"

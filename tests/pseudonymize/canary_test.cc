@@ -275,12 +275,21 @@ class CorpusBuilder {
 
   EnrichedEvent Event(const std::string& type) {
     EnrichedEvent e;
+    // Typed fields hold values of their type (so that the output can be checked with
+    // Snowplow's analytics SDK); numbers not kept are number canaries.
+    using furrow::event::ValueType;
     for (size_t i = 0; i < kFieldCount; ++i) {
       std::string name(kFieldNames[i]);
-      if (kKeptFields.count(name)) {
-        e[i] = "keep-" + name;
+      const ValueType type = furrow::event::FieldValueType(i);
+      const bool kept = kKeptFields.count(name) > 0;
+      if (type == ValueType::kBoolean) {
+        e[i] = "1";
+      } else if (type == ValueType::kTimestamp) {
+        e[i] = "2026-11-25 10:00:00.000";
+      } else if (type == ValueType::kInteger || type == ValueType::kDecimal) {
+        e[i] = kept ? "42" : std::to_string(t_->NumberCanary());
       } else {
-        e[i] = C();
+        e[i] = kept ? "keep-" + name : C();
       }
     }
     e[furrow::event::kEvent] = type;
@@ -734,6 +743,8 @@ TEST_F(CanaryTest, NoCanaryReachesOutputAndPseudonymsMatchOpenssl) {
       if (furrow::event::IsJsonField(f)) continue;
       if (kKeptFields.count(std::string(kFieldNames[f]))) {
         EXPECT_EQ((*fields)[f], events[i][f]) << kFieldNames[f];
+      } else if (furrow::event::FieldValueType(f) != furrow::event::ValueType::kString) {
+        EXPECT_EQ((*fields)[f], "") << kFieldNames[f] << " (typed, not allowlisted: null)";
       } else {
         EXPECT_EQ((*fields)[f], expected[events[i][f]]) << kFieldNames[f];
       }
@@ -752,6 +763,21 @@ TEST_F(CanaryTest, NoCanaryReachesOutputAndPseudonymsMatchOpenssl) {
     Document derived;
     derived.Parse(std::string((*fields)[furrow::event::kDerivedContexts]).c_str());
     EXPECT_EQ(std::string(rapidjson::Pointer("/data/0/data/osFamily").Get(derived)->GetString()), "keep-osFamily");
+  }
+
+  // 4b. Every pseudonymized event still parses with Snowplow's analytics SDK (npm
+  //     snowplow-analytics-sdk rejects a typed field that does not hold its type).
+  {
+    const char* source = std::getenv("FURROW_SOURCE_DIR");
+    ASSERT_NE(source, nullptr);
+    const fs::path sdk_parse = fs::path(source) / "tests/enrich/sdk_parse.js";
+    const fs::path tsv = dir_ / "pseudonymized.tsv";
+    std::string events_out;
+    for (size_t i = 0; i < first_bad_row; ++i) events_out += out_lines[i] + "\n";
+    WriteFile(tsv, events_out);
+    const std::string cmd = "node '" + sdk_parse.string() + "' '" + tsv.string() + "' > /dev/null 2> '" +
+                            (dir_ / "sdk.err").string() + "'";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "sdk.err");
   }
 
   // 5. Bad rows keep their schema and structural keys; broken lines became generic errors.
