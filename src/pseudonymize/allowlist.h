@@ -69,22 +69,40 @@ enum class Reader {
   kHttpHeaders,
 };
 
-// A cheap hash of a short string: its length and three 8-byte windows (start,
-// middle, end), mixed. Good enough for member names, schema URIs and cache keys,
-// where it replaces a byte-by-byte hash on the hot path; not for hostile keys
-// (lookups compare the bytes, so a collision only costs time).
+// A cheap hash of a short string: its length and up to three 8-byte windows (start,
+// end, and the middle of strings longer than 16 bytes), mixed. Good enough for
+// member names, schema URIs and cache keys, where it replaces a byte-by-byte hash on
+// the hot path; not for hostile keys (lookups compare the bytes, so a collision only
+// costs time). Every load has a fixed width, so none goes through a partly written
+// stack slot (a store-forwarding stall that used to cost more than the hash).
 inline uint64_t WindowHash(std::string_view v) {
-  auto load = [&](size_t at) {
-    uint64_t x = 0;
-    std::memcpy(&x, v.data() + at, std::min<size_t>(8, v.size() - at));
+  const char* p = v.data();
+  const size_t n = v.size();
+  auto load64 = [](const char* at) {
+    uint64_t x;
+    std::memcpy(&x, at, 8);
     return x;
   };
-  const size_t n = v.size();
-  uint64_t h = n * 0x9E3779B97F4A7C15ull;
-  if (n > 0) h ^= load(0) * 0xC2B2AE3D27D4EB4Full;
+  auto load32 = [](const char* at) {
+    uint32_t x;
+    std::memcpy(&x, at, 4);
+    return uint64_t{x};
+  };
+  uint64_t first = 0, last = 0;
+  if (n >= 8) {
+    first = load64(p);
+    last = load64(p + n - 8);
+  } else if (n >= 4) {
+    first = load32(p);
+    last = load32(p + n - 4);
+  } else if (n > 0) {
+    first = uint64_t{static_cast<uint8_t>(p[0])} | uint64_t{static_cast<uint8_t>(p[n / 2])} << 8 |
+            uint64_t{static_cast<uint8_t>(p[n - 1])} << 16;
+  }
+  uint64_t h = (n * 0x9E3779B97F4A7C15ull) ^ (first * 0xC2B2AE3D27D4EB4Full);
   h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull;
-  if (n > 8) h ^= load(n >= 16 ? n / 2 - 4 : 8) * 0x94D049BB133111EBull;
-  if (n > 16) h ^= load(n - 8) * 0xD6E8FEB86659FD93ull;
+  h ^= last * 0x94D049BB133111EBull;
+  if (n > 16) h ^= load64(p + n / 2 - 4) * 0xD6E8FEB86659FD93ull;
   h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull;
   return h ^ (h >> 32);
 }

@@ -84,15 +84,44 @@ inline bool NeedsEscaping(std::string_view value) {
 // AppendJsonString with a fast path for the common case: printable ASCII without
 // quotes or backslashes is copied in one go; anything else takes the careful path,
 // which also replaces invalid UTF-8.
+//
+// Short pieces are written straight into the string, grown once for the whole
+// piece: appending character by character (std::string::push_back is not inlined)
+// cost more than the rest of the work, and assembling pieces in a stack buffer first
+// stalls on store forwarding when the buffer is copied.
+// Grows `out` by `n` bytes and returns where they start, for the caller to fill.
+inline char* Extend(std::string* out, size_t n) {
+  const size_t old = out->size();
+  out->resize(old + n);
+  return out->data() + old;
+}
+
 inline void AppendJsonString(std::string* out, std::string_view value) {
   if (NeedsEscaping(value)) {
     furrow::AppendJsonString(out, value);
     return;
   }
-  out->reserve(out->size() + value.size() + 2);
-  *out += '"';
-  out->append(value);
-  *out += '"';
+  char* d = Extend(out, value.size() + 2);
+  d[0] = '"';
+  std::memcpy(d + 1, value.data(), value.size());
+  d[value.size() + 1] = '"';
+}
+
+// `<lead>"name":`: an object member's name after `lead` ('{', ',' or none).
+inline void AppendMemberName(std::string* out, std::string_view name, char lead) {
+  if (!NeedsEscaping(name)) {
+    char* d = Extend(out, name.size() + 3 + (lead != '\0' ? 1 : 0));
+    if (lead != '\0') *d++ = lead;
+    *d++ = '"';
+    std::memcpy(d, name.data(), name.size());
+    d += name.size();
+    d[0] = '"';
+    d[1] = ':';
+    return;
+  }
+  if (lead != '\0') *out += lead;
+  furrow::AppendJsonString(out, name);
+  *out += ':';
 }
 
 bool IsLeaf(JsonToken::Type t) {
@@ -134,14 +163,10 @@ class Pseudonymizer::Walker {
     if (!has_schema) return Plain(t, i, nullptr, out);
     bool valid_schema = false;
     const PathRule* rules = p_->FindSchema(schema, &valid_schema);
-    *out += '{';
-    bool first = true;
+    // Not empty: it has a schema member.
     for (size_t j = i + 1; j < end; j = t.Skip(j + 1)) {
-      if (!first) *out += ',';
-      first = false;
       std::string_view key = t[j].text();
-      AppendJsonString(out, key);
-      *out += ':';
+      AppendMemberName(out, key, j == i + 1 ? '{' : ',');
       if (key == "schema" && t[j + 1].type == JsonToken::kString) {
         // Only the schema that chose the rules is kept (a duplicate "schema" key is
         // pseudonymized like any value).
@@ -178,11 +203,12 @@ class Pseudonymizer::Walker {
     const JsonToken& tok = t[i];
     switch (tok.type) {
       case JsonToken::kStartObject: {
-        *out += '{';
+        if (tok.end == i + 1) {
+          out->append("{}", 2);
+          return tok.end + 1;
+        }
         for (size_t j = i + 1; j < tok.end;) {
-          if (j != i + 1) *out += ',';
-          AppendJsonString(out, t[j].text());
-          *out += ':';
+          AppendMemberName(out, t[j].text(), j == i + 1 ? '{' : ',');
           j = Value(t, j + 1, rule != nullptr ? rule->Member(t[j].text()) : nullptr, out);
         }
         *out += '}';
@@ -275,10 +301,8 @@ class Pseudonymizer::Walker {
     if (t[i].type != JsonToken::kStartObject) return Plain(t, i, nullptr, out);
     *out += '{';
     for (size_t j = i + 1; j < t[i].end;) {
-      if (j != i + 1) *out += ',';
       std::string_view key = t[j].text();
-      AppendJsonString(out, key);
-      *out += ':';
+      AppendMemberName(out, key, j != i + 1 ? ',' : '\0');
       const size_t v = j + 1;
       auto index = event::FieldIndexByName(key);
       if (index && p_->allowlist_.KeepsField(*index) && IsLeaf(t[v].type)) {
@@ -319,9 +343,7 @@ class Pseudonymizer::Walker {
     if (tok.type == JsonToken::kStartObject) {  // {name: value}
       *out += '{';
       for (size_t j = i + 1; j < tok.end;) {
-        if (j != i + 1) *out += ',';
-        AppendJsonString(out, t[j].text());
-        *out += ':';
+        AppendMemberName(out, t[j].text(), j != i + 1 ? ',' : '\0');
         j = ParameterValue(t[j].text(), t, j + 1, out);
       }
       *out += '}';
@@ -347,10 +369,8 @@ class Pseudonymizer::Walker {
       }
       *out += '{';
       for (size_t j = e + 1; j < t[e].end;) {
-        if (j != e + 1) *out += ',';
         std::string_view key = t[j].text();
-        AppendJsonString(out, key);
-        *out += ':';
+        AppendMemberName(out, key, j != e + 1 ? ',' : '\0');
         if (key == "name" && t[j + 1].type == JsonToken::kString) {
           AppendJsonString(out, t[j + 1].text());
           j += 2;
@@ -446,13 +466,7 @@ Pseudonymizer::~Pseudonymizer() {
   if (!cache_.empty()) OPENSSL_cleanse(cache_.data(), cache_.size() * sizeof(CacheSlot));
 }
 
-void Pseudonymizer::AppendPseudonym(std::string_view value, std::string* out) {
-  ++pending_values_;
-  *out += prefix_;
-  if (cache_.empty() || value.empty() || value.size() > kMaxCachedValueBytes) {
-    hasher_.AppendHex(value, out);
-    return;
-  }
+const char* Pseudonymizer::CachedHex(std::string_view value) {
   const uint64_t hash = WindowHash(value);
   CacheSlot& slot = cache_[hash & cache_mask_];
   if (slot.hash != hash || slot.size != value.size() ||
@@ -464,13 +478,32 @@ void Pseudonymizer::AppendPseudonym(std::string_view value, std::string* out) {
     slot.size = static_cast<uint8_t>(value.size());
     slot.hash = hash;
   }
-  out->append(slot.hex, kPseudonymHexLength);
+  return slot.hex;
+}
+
+void Pseudonymizer::AppendPseudonym(std::string_view value, std::string* out) {
+  ++pending_values_;
+  *out += prefix_;
+  if (cache_.empty() || value.empty() || value.size() > kMaxCachedValueBytes) {
+    hasher_.AppendHex(value, out);
+    return;
+  }
+  out->append(CachedHex(value), kPseudonymHexLength);
 }
 
 void Pseudonymizer::AppendPseudonymString(std::string_view value, std::string* out) {
-  *out += '"';
-  AppendPseudonym(value, out);
-  *out += '"';
+  if (!prefix_.empty() || cache_.empty() || value.empty() || value.size() > kMaxCachedValueBytes) {
+    *out += '"';
+    AppendPseudonym(value, out);
+    *out += '"';
+    return;
+  }
+  ++pending_values_;
+  const char* hex = CachedHex(value);
+  char* d = Extend(out, kPseudonymHexLength + 2);
+  d[0] = '"';
+  std::memcpy(d + 1, hex, kPseudonymHexLength);
+  d[kPseudonymHexLength + 1] = '"';
 }
 
 Status Pseudonymizer::ProcessEnrichedEvent(std::string_view line, std::string* out) {
@@ -483,14 +516,16 @@ Status Pseudonymizer::ProcessEnrichedEvent(std::string_view line, std::string* o
   out->clear();
   out->reserve(line.size() + 2048);
   Walker walker(this);
+  // Empty and allowlisted fields, with the tabs around them, are copied from the
+  // line in runs: `copied` is where the part not yet written starts.
+  const char* copied = line.data();
   for (size_t i = 0; i < event::kFieldCount; ++i) {
-    if (i != 0) *out += '\t';
     std::string_view f = fields[i];
-    if (f.empty()) continue;
+    if (f.empty() || allowlist_.KeepsField(i)) continue;
+    out->append(copied, static_cast<size_t>(f.data() - copied));
+    copied = f.data() + f.size();
     const event::ValueType type = event::FieldValueType(i);
-    if (allowlist_.KeepsField(i)) {
-      *out += f;
-    } else if (type == event::ValueType::kJson) {
+    if (type == event::ValueType::kJson) {
       if (!walker.RewriteText(f, out)) {
         failure_ = invalid_json_column_;
         return InvalidArgumentError("column " + std::string(event::kFieldNames[i]) +
@@ -503,6 +538,7 @@ Status Pseudonymizer::ProcessEnrichedEvent(std::string_view line, std::string* o
     // else: a number, boolean or timestamp column cannot hold a pseudonym and still
     // parse as its type, so under the default policy it becomes null (empty).
   }
+  out->append(copied, static_cast<size_t>(line.data() + line.size() - copied));
   return Status::Ok();
 }
 

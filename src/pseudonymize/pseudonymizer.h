@@ -118,6 +118,9 @@ class Pseudonymizer {
   // Allowlist::FindSchema, remembered: the same few schemas recur in every event.
   const PathRule* FindSchema(std::string_view schema, bool* valid);
   void AppendPseudonym(std::string_view value, std::string* out);
+  // The cached hex pseudonym of a value of 1..kMaxCachedValueBytes bytes (computed
+  // and cached on a miss); valid until the next call.
+  const char* CachedHex(std::string_view value);
   // Adds the values pseudonymized since the last call to values_ (one atomic add
   // per line rather than per value).
   void FlushValueCount();
