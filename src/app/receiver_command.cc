@@ -45,7 +45,7 @@ struct ReceiverCommandOptions {
   int max_depth = 64;
   int64_t request_timeout_s = 30;
   int64_t drain_timeout_s = 10;
-  int workers = 4;
+  int workers = 32;
   size_t queue = 256;
   std::string database;  // "" = DATA_DIR/receiver.sqlite
   std::string token_file;
@@ -336,7 +336,7 @@ void RegisterReceiverCommands(CLI::App& app, Commands& commands) {
       ->capture_default_str();
   cmd->add_option("--drain-timeout", o.drain_timeout_s, "Seconds to let in-flight requests finish on shutdown")
       ->capture_default_str();
-  cmd->add_option("--workers", o.workers, "Threads writing to the store")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--workers", o.workers, "Threads parsing requests and writing to the store (as many as share one commit)")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--queue", o.queue, "Requests waiting for a worker beyond which 503 is answered")
       ->capture_default_str();
   cmd->add_option("--database", o.database, "Ping store: sqlite://PATH or postgresql://... (default DATA_DIR/receiver.sqlite)");

@@ -54,7 +54,7 @@ namespace furrow::receiver {
 
 struct ReceiverOptions {
   PayloadLimits limits;             // max_depth 64
-  int worker_threads = 4;           // threads writing to the store
+  int worker_threads = 32;          // threads parsing and waiting for the store (its group-commit batch size)
   size_t worker_queue = 256;        // requests waiting for a worker; more get 503
   std::vector<std::string> tokens;  // accepted API tokens; empty = the API answers 401 to all
   int retry_after_s = 5;            // Retry-After of 503 answers

@@ -2,8 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -110,12 +115,48 @@ std::string ExtractSelect(const std::string& table) {
   return "";
 }
 
+// Prepared statements, compiled once per connection and reused (each Statement
+// borrows one and resets it when it goes out of scope). Not thread-safe: used under
+// the store's mutex.
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() { Clear(); }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // The compiled statement for `sql` (nullptr and SQLite's error code on failure).
+  sqlite3_stmt* Get(const std::string& sql, int* rc) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      *rc = SQLITE_OK;
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    *rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (*rc != SQLITE_OK) return nullptr;
+    statements_.emplace(sql, stmt);
+    return stmt;
+  }
+  void Clear() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  Statement(StatementCache& cache, sqlite3* db, const std::string& sql) : db_(db) { stmt_ = cache.Get(sql, &rc_); }
+  ~Statement() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -123,7 +164,9 @@ class Statement {
     if (rc_ == SQLITE_OK) return Status::Ok();
     return InternalError(std::string("cannot prepare statement: ") + sqlite3_errmsg(db_));
   }
-  void Bind(int i, const std::string& v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  // The bound text must stay unchanged until the statement is reset (SQLITE_STATIC):
+  // every caller binds values that outlive the Statement, so a 150 KB payload is not copied.
+  void Bind(int i, const std::string& v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); }
   void BindOptional(int i, const std::string& v) {
     if (v.empty()) {
       sqlite3_bind_null(stmt_, i);
@@ -153,12 +196,11 @@ class Statement {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
   }
-  sqlite3_stmt* get() { return stmt_; }
 
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
+  int rc_ = SQLITE_OK;
 };
 
 Status SqliteError(sqlite3* db, int rc, const std::string& what) {
@@ -174,13 +216,23 @@ Status SqliteError(sqlite3* db, int rc, const std::string& what) {
 
 class SqlitePingStore final : public PingStore {
  public:
-  SqlitePingStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqlitePingStore() override { sqlite3_close(db_); }
+  SqlitePingStore(sqlite3* db, std::string path)
+      : db_(db), path_(std::move(path)), statements_(db), writer_([this] { WriteBatches(); }) {}
+  ~SqlitePingStore() override {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_ready_.notify_all();
+    writer_.join();
+    statements_.Clear();
+    sqlite3_close(db_);
+  }
 
   Status Migrate() {
     FURROW_RETURN_IF_ERROR(Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"));
-    Statement current(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    Statement current(statements_, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     FURROW_RETURN_IF_ERROR(current.status());
     if (current.Step() != SQLITE_ROW) return SqliteError(db_, SQLITE_ERROR, "reading schema_migrations");
     int64_t version = current.Int(0);
@@ -205,36 +257,25 @@ class SqlitePingStore final : public PingStore {
     return Status::Ok();
   }
 
+  // Queues the payload for the group-commit writer and waits until the transaction
+  // holding it has committed (or failed).
   Result<StoreResult> StoreUsageData(const UsageData& d, const std::string& source_ip,
                                      const std::string& created_at) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    PendingPing pending{&d, &source_ip, &created_at, {}};
+    std::future<Result<StoreResult>> done = pending.done.get_future();
     {
-      Statement existing(db_, "SELECT id FROM raw_usage_data WHERE uuid = ?1 AND recorded_at = ?2");
-      FURROW_RETURN_IF_ERROR(existing.status());
-      existing.Bind(1, d.uuid);
-      existing.Bind(2, d.recorded_at);
-      int rc = existing.Step();
-      if (rc == SQLITE_ROW) return StoreResult{existing.Int(0), false};
-      if (rc != SQLITE_DONE) return SqliteError(db_, rc, "looking up the payload");
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (stopping_) return UnavailableError("the ping store is closing");
+      queue_.push_back(&pending);
     }
-    FURROW_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Result<int64_t> id = InsertUsageData(d, source_ip, created_at);
-    if (!id.ok()) {
-      Exec("ROLLBACK").IgnoreError();
-      return id.status();
-    }
-    Status committed = Exec("COMMIT");
-    if (!committed.ok()) {
-      Exec("ROLLBACK").IgnoreError();
-      return committed;
-    }
-    return StoreResult{*id, true};
+    queue_ready_.notify_one();
+    return done.get();
   }
 
   Result<int64_t> StoreMetadata(const std::string& uuid, const std::string& metadata_json,
                                 const std::string& created_at) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement insert(db_, "INSERT INTO usage_ping_metadata (uuid, metadata, created_at) VALUES (?1, ?2, ?3)");
+    Statement insert(statements_, db_, "INSERT INTO usage_ping_metadata (uuid, metadata, created_at) VALUES (?1, ?2, ?3)");
     FURROW_RETURN_IF_ERROR(insert.status());
     insert.Bind(1, uuid);
     insert.Bind(2, metadata_json);
@@ -246,7 +287,7 @@ class SqlitePingStore final : public PingStore {
 
   Result<int64_t> StoreError(const PingError& e, const std::string& created_at) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement insert(db_,
+    Statement insert(statements_, db_,
                      "INSERT INTO usage_ping_errors (uuid, hostname, version, message, elapsed, time, payload, "
                      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     FURROW_RETURN_IF_ERROR(insert.status());
@@ -265,7 +306,7 @@ class SqlitePingStore final : public PingStore {
 
   Result<std::vector<InstallationSummary>> ListInstallations() override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_,
+    Statement q(statements_, db_,
                 "SELECT u.uuid, COALESCE(u.hostname, ''), COALESCE(u.version, ''), u.recorded_at, c.n "
                 "FROM usage_data u JOIN (SELECT uuid, MAX(id) AS last_id, COUNT(*) AS n FROM usage_data "
                 "GROUP BY uuid) c ON u.id = c.last_id ORDER BY u.uuid");
@@ -281,7 +322,7 @@ class SqlitePingStore final : public PingStore {
 
   Result<std::vector<PingSummary>> ListPings(const std::string& uuid) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_,
+    Statement q(statements_, db_,
                 "SELECT raw_usage_data_id, uuid, recorded_at, COALESCE(version, ''), created_at FROM usage_data "
                 "WHERE uuid = ?1 ORDER BY id");
     FURROW_RETURN_IF_ERROR(q.status());
@@ -297,7 +338,7 @@ class SqlitePingStore final : public PingStore {
 
   Result<std::string> ReadPayload(int64_t id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_, "SELECT payload FROM raw_usage_data WHERE id = ?1");
+    Statement q(statements_, db_, "SELECT payload FROM raw_usage_data WHERE id = ?1");
     FURROW_RETURN_IF_ERROR(q.status());
     q.Bind(1, id);
     int rc = q.Step();
@@ -308,7 +349,7 @@ class SqlitePingStore final : public PingStore {
 
   Status AddVersion(const std::string& version, const std::string& created_at) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_, "INSERT INTO versions (version, created_at) VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING");
+    Statement q(statements_, db_, "INSERT INTO versions (version, created_at) VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING");
     FURROW_RETURN_IF_ERROR(q.status());
     q.Bind(1, version);
     q.Bind(2, created_at);
@@ -320,7 +361,7 @@ class SqlitePingStore final : public PingStore {
 
   Status MarkVulnerable(const std::string& version, bool critical) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_, "UPDATE versions SET vulnerable = 1, critical = ?2 WHERE version = ?1");
+    Statement q(statements_, db_, "UPDATE versions SET vulnerable = 1, critical = ?2 WHERE version = ?1");
     FURROW_RETURN_IF_ERROR(q.status());
     q.Bind(1, version);
     q.Bind(2, static_cast<int64_t>(critical ? 1 : 0));
@@ -332,7 +373,7 @@ class SqlitePingStore final : public PingStore {
 
   Result<std::vector<VersionRow>> ListVersions() override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_, "SELECT version, vulnerable, critical, created_at FROM versions ORDER BY id");
+    Statement q(statements_, db_, "SELECT version, vulnerable, critical, created_at FROM versions ORDER BY id");
     FURROW_RETURN_IF_ERROR(q.status());
     std::vector<VersionRow> out;
     int rc;
@@ -349,7 +390,7 @@ class SqlitePingStore final : public PingStore {
     if (select.empty()) return InvalidArgumentError("unknown table \"" + table + "\"");
     select += " WHERE created_at >= ?1 AND created_at < ?2 AND id > ?3 ORDER BY id LIMIT ?4";
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_, select.c_str());
+    Statement q(statements_, db_, select.c_str());
     FURROW_RETURN_IF_ERROR(q.status());
     q.Bind(1, from);
     q.Bind(2, to);
@@ -379,20 +420,20 @@ class SqlitePingStore final : public PingStore {
   Result<int64_t> InsertUsageData(const UsageData& d, const std::string& source_ip, const std::string& created_at) {
     std::optional<int64_t> host_id;
     if (!d.hostname.empty()) {
-      Statement host(db_, "INSERT INTO hosts (url, created_at) VALUES (?1, ?2) ON CONFLICT (url) DO NOTHING");
+      Statement host(statements_, db_, "INSERT INTO hosts (url, created_at) VALUES (?1, ?2) ON CONFLICT (url) DO NOTHING");
       FURROW_RETURN_IF_ERROR(host.status());
       host.Bind(1, d.hostname);
       host.Bind(2, created_at);
       int rc = host.Step();
       if (rc != SQLITE_DONE) return SqliteError(db_, rc, "storing the host");
-      Statement find(db_, "SELECT id FROM hosts WHERE url = ?1");
+      Statement find(statements_, db_, "SELECT id FROM hosts WHERE url = ?1");
       FURROW_RETURN_IF_ERROR(find.status());
       find.Bind(1, d.hostname);
       rc = find.Step();
       if (rc != SQLITE_ROW) return SqliteError(db_, rc, "reading the host");
       host_id = find.Int(0);
     }
-    Statement raw(db_, "INSERT INTO raw_usage_data (uuid, payload, recorded_at, created_at) VALUES (?1, ?2, ?3, ?4)");
+    Statement raw(statements_, db_, "INSERT INTO raw_usage_data (uuid, payload, recorded_at, created_at) VALUES (?1, ?2, ?3, ?4)");
     FURROW_RETURN_IF_ERROR(raw.status());
     raw.Bind(1, d.uuid);
     raw.Bind(2, d.payload);
@@ -402,7 +443,7 @@ class SqlitePingStore final : public PingStore {
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "storing the payload");
     int64_t raw_id = sqlite3_last_insert_rowid(db_);
 
-    Statement u(db_,
+    Statement u(statements_, db_,
                 "INSERT INTO usage_data (raw_usage_data_id, host_id, uuid, hostname, version, edition, "
                 "installation_type, active_user_count, recorded_at, license_md5, license_sha256, license_id, "
                 "historical_max_users, license_user_count, license_starts_at, license_expires_at, license_plan, "
@@ -438,9 +479,83 @@ class SqlitePingStore final : public PingStore {
     return raw_id;
   }
 
-  std::mutex mu_;
+  // One StoreUsageData call waiting for its group commit. The pointers are the
+  // caller's arguments, valid until `done` is set.
+  struct PendingPing {
+    const UsageData* data;
+    const std::string* source_ip;
+    const std::string* created_at;
+    std::promise<Result<StoreResult>> done;
+  };
+
+  // The group-commit writer: takes every payload queued so far, stores them in one
+  // transaction (one WAL fsync), then answers each. Runs until the destructor, after
+  // draining the queue.
+  void WriteBatches() {
+    std::vector<PendingPing*> batch;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(queue_mu_);
+        queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        batch.assign(queue_.begin(), queue_.end());
+        queue_.clear();
+      }
+      std::vector<Result<StoreResult>> results = CommitBatch(batch);
+      for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+    }
+  }
+
+  std::vector<Result<StoreResult>> CommitBatch(const std::vector<PendingPing*>& batch) {
+    std::vector<Result<StoreResult>> results;
+    results.reserve(batch.size());
+    std::lock_guard<std::mutex> lock(mu_);
+    Status begun = Exec("BEGIN IMMEDIATE");
+    if (!begun.ok()) return std::vector<Result<StoreResult>>(batch.size(), begun);
+    for (const PendingPing* p : batch) results.push_back(StoreOne(*p->data, *p->source_ip, *p->created_at));
+    Status committed = Exec("COMMIT");
+    if (!committed.ok()) {
+      Exec("ROLLBACK").IgnoreError();
+      return std::vector<Result<StoreResult>>(batch.size(), committed);
+    }
+    return results;
+  }
+
+  // Inside the batch's transaction: a repeat of a stored (uuid, recorded_at) (also one
+  // stored earlier in this batch) answers its id; a new payload's rows are written
+  // under a savepoint, so a payload that fails half-way leaves nothing and the others
+  // in the batch still commit.
+  Result<StoreResult> StoreOne(const UsageData& d, const std::string& source_ip, const std::string& created_at) {
+    {
+      Statement existing(statements_, db_, "SELECT id FROM raw_usage_data WHERE uuid = ?1 AND recorded_at = ?2");
+      FURROW_RETURN_IF_ERROR(existing.status());
+      existing.Bind(1, d.uuid);
+      existing.Bind(2, d.recorded_at);
+      int rc = existing.Step();
+      if (rc == SQLITE_ROW) return StoreResult{existing.Int(0), false};
+      if (rc != SQLITE_DONE) return SqliteError(db_, rc, "looking up the payload");
+    }
+    FURROW_RETURN_IF_ERROR(Exec("SAVEPOINT payload"));
+    Result<int64_t> id = InsertUsageData(d, source_ip, created_at);
+    if (!id.ok()) {
+      Exec("ROLLBACK TO payload").IgnoreError();
+      Exec("RELEASE payload").IgnoreError();
+      return id.status();
+    }
+    FURROW_RETURN_IF_ERROR(Exec("RELEASE payload"));
+    return StoreResult{*id, true};
+  }
+
+  std::mutex mu_;  // the connection and statements_
   sqlite3* db_;
   std::string path_;
+  StatementCache statements_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_ready_;
+  std::deque<PendingPing*> queue_;
+  bool stopping_ = false;
+  std::thread writer_;  // last member: starts after the others are constructed
 };
 
 }  // namespace
@@ -457,7 +572,7 @@ Result<std::unique_ptr<PingStore>> OpenSqlitePingStore(const std::string& path) 
   auto store = std::make_unique<SqlitePingStore>(db, path);
   sqlite3_busy_timeout(db, 5000);
   char* error = nullptr;
-  rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", nullptr,
+  rc = sqlite3_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
                     nullptr, &error);
   if (rc != SQLITE_OK) {
     std::string message = "cannot configure " + path + ": " + (error != nullptr ? error : "unknown error");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ping/test_servers.h"
+#include "receiver/ping_store_testing.h"
 
 namespace furrow::receiver {
 namespace {
@@ -99,6 +100,15 @@ TEST(SqlitePingStoreTest, VersionsAreAddedOnceAndMarkedVulnerable) {
   ASSERT_EQ(versions->size(), 1u);
   EXPECT_TRUE((*versions)[0].vulnerable);
   EXPECT_TRUE((*versions)[0].critical);
+}
+
+// Group commit: many writers at once, each pair sent by every writer, land in shared
+// transactions and still store each (uuid, recorded_at) once.
+TEST(SqlitePingStoreTest, ConcurrentRepeatsAreStoredOnceUnderGroupCommit) {
+  ping::testing::TempDir dir;
+  auto store = OpenSqlitePingStore(dir.path() + "/receiver.sqlite");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  testing::ExpectConcurrentRepeatsStoreOnce(**store, 16, 40);
 }
 
 TEST(SqlitePingStoreTest, RefusesAFileThatIsNotADatabase) {

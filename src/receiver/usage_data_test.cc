@@ -103,6 +103,48 @@ TEST(UsageDataTest, RejectsNestingDeeperThanTheLimit) {
   EXPECT_TRUE(ParseUsageData(deep, limits).ok());
 }
 
+// The single-pass parser takes the first member of a repeated name, as the DOM
+// lookups it replaced did, and ignores fields nested below the top level.
+TEST(UsageDataTest, FirstMemberOfARepeatedNameWins) {
+  Result<UsageData> d = ParseUsageData(
+      R"({"uuid":"a","uuid":"b","recorded_at":"r","hostname":"h1","hostname":"h2","counts":{"x":1},)"
+      R"("counts":{"y":2},"database":{"adapter":"pg","adapter":"x","nested":{"version":"no"},"version":"15"},)"
+      R"("settings":{"hostname":"inner","version":"inner"},"license_id":4711,"license_trial":true})",
+      {});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->uuid, "a");
+  EXPECT_EQ(d->hostname, "h1");
+  EXPECT_EQ(d->version, "");
+  EXPECT_EQ(d->stats, R"({"x":1})");
+  EXPECT_EQ(d->database_adapter, "pg");
+  EXPECT_EQ(d->database_version, "15");
+  EXPECT_EQ(d->license_id, "4711");
+  ASSERT_TRUE(d->license_trial.has_value());
+  EXPECT_TRUE(*d->license_trial);
+}
+
+TEST(UsageDataTest, CountsAreReserialisedCompactly) {
+  Result<UsageData> d = ParseUsageData(
+      "{\"uuid\":\"u\",\"recorded_at\":\"r\",\"counts\":{ \"a\" : 1,\n \"b\":[1, 2.5, {\"c\":-1}, true, null],"
+      " \"d\\/e\":\"x\", \"big\":18446744073709551615}}",
+      {});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->stats, R"({"a":1,"b":[1,2.5,{"c":-1},true,null],"d/e":"x","big":18446744073709551615})");
+}
+
+// A body that both nests too deep and is cut off reports the depth, as when the depth
+// was counted before parsing.
+TEST(UsageDataTest, TruncatedDeepBodyReportsTheDepth) {
+  PayloadLimits limits;
+  limits.max_depth = 4;
+  Result<UsageData> d = ParseUsageData(R"({"uuid":"u","recorded_at":"r","x":[[[[[)", limits);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("deeper than 4"), std::string::npos);
+  d = ParseUsageData(R"({"uuid":"u","recorded_at":"r","x":[[)", limits);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("not JSON"), std::string::npos);
+}
+
 TEST(UsageDataTest, NestingDepthIgnoresBracketsInStrings) {
   EXPECT_EQ(JsonNestingDepth(R"({"a":"[[[{{\"[[","b":[1]})", 100), 2);
   EXPECT_EQ(JsonNestingDepth("3", 100), 0);
