@@ -97,6 +97,16 @@ bool IsIgluUri(std::string_view text, bool allow_wildcards) {
   return SplitIglu(text, allow_wildcards, &parts);
 }
 
+PathRule* PathRule::AddMember(std::string_view name) {
+  auto [it, added] = members.try_emplace(std::string(name));
+  if (added) {
+    it->second = std::make_unique<PathRule>();
+    // The map's keys do not move (node-based), so the index can point at them.
+    index.push_back(MemberEntry{WindowHash(name), it->first, it->second.get()});
+  }
+  return it->second.get();
+}
+
 bool PathRule::Keeps(std::string_view text) const {
   if (!keep) return false;
   if (!values.empty() && std::find(values.begin(), values.end(), text) == values.end()) {
@@ -206,9 +216,7 @@ class AllowlistParser {
       if (name.empty() || name.find(']') != std::string_view::npos) {
         return InvalidArgumentError("allowlist: malformed path '" + std::string(path) + "'");
       }
-      auto& child = node->members[std::string(name)];
-      if (!child) child = std::make_unique<PathRule>();
-      node = child.get();
+      node = node->AddMember(name);
       p = end == std::string_view::npos ? std::string_view() : p.substr(end);
       if (!p.empty() && p[0] == '.') {
         p.remove_prefix(1);

@@ -122,13 +122,35 @@ struct PathRule {
   std::unordered_map<std::string, std::unique_ptr<PathRule>, StringViewHash, std::equal_to<>> members;
   std::unique_ptr<PathRule> items;  // "[]"
 
+  // The child for member `name`, created if missing.
+  PathRule* AddMember(std::string_view name);
+
   const PathRule* Member(std::string_view name) const {
-    auto it = members.find(name);
-    return it == members.end() ? nullptr : it->second.get();
+    if (index.empty()) return nullptr;
+    if (index.size() > kMaxScannedMembers) {
+      auto it = members.find(name);
+      return it == members.end() ? nullptr : it->second.get();
+    }
+    // A node has few members: comparing hashes in a line beats a hash table's
+    // bucket division and pointer chase on every member of every object walked.
+    const uint64_t hash = WindowHash(name);
+    for (const MemberEntry& e : index) {
+      if (e.hash == hash && e.name == name) return e.rule;
+    }
+    return nullptr;
   }
   // True if a leaf with this text (a string's bytes, a number's or boolean's JSON text)
   // may be kept at this node.
   bool Keeps(std::string_view text) const;
+
+ private:
+  static constexpr size_t kMaxScannedMembers = 24;
+  struct MemberEntry {
+    uint64_t hash;
+    std::string_view name;  // the key in `members`
+    const PathRule* rule;
+  };
+  std::vector<MemberEntry> index;  // `members` in insertion order
 };
 
 // What happens to a tracker parameter's value inside a bad row.
