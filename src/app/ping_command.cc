@@ -34,6 +34,7 @@
 #include "ping/installation_id.h"
 #include "ping/metric_definition.h"
 #include "ping/payload.h"
+#include "ping/statement_log.h"
 #include "ping/submitter.h"
 #include "ping/usage_events.h"
 
@@ -53,6 +54,7 @@ struct PingOptions {
   double deadline_s = 600;
   double metric_timeout_s = 120;
   double query_timeout_s = 10;
+  std::string sql_log;
   bool include_optional = false;
   std::string output;
   std::string receiver;
@@ -84,6 +86,8 @@ void AddGenerationOptions(CLI::App* cmd, PingOptions& o, bool definitions_requir
   cmd->add_option("--metric-timeout", o.metric_timeout_s, "Seconds one metric may take")->capture_default_str();
   cmd->add_option("--query-timeout", o.query_timeout_s, "Seconds one database query (batch) may take")
       ->capture_default_str();
+  cmd->add_option("--sql-log", o.sql_log,
+                  "Write every SQL statement run on --database to this file (a script sqlite3 / psql can replay)");
   cmd->add_flag("--include-optional", o.include_optional, "Include data_category optional metrics");
 }
 
@@ -131,6 +135,9 @@ Result<std::unique_ptr<Installation>> OpenInstallation(const PingOptions& o) {
   }
   if (!o.database.empty()) {
     FURROW_ASSIGN_OR_RETURN(inst->database, ping::OpenSqlDatabase(o.database, SystemClock::Instance()));
+    if (!o.sql_log.empty()) {
+      FURROW_ASSIGN_OR_RETURN(inst->database, ping::NewStatementLogDatabase(std::move(inst->database), o.sql_log));
+    }
   }
   FURROW_ASSIGN_OR_RETURN(inst->usage, OpenUsageStore(o));
   FURROW_ASSIGN_OR_RETURN(std::string uuid, ping::LoadOrCreateInstallationId(o.data_dir));
