@@ -60,6 +60,25 @@ std::string Query(const DatabaseMetricPlan& plan, SqlDialect dialect, std::optio
   return sql;
 }
 
+// MIN/MAX of the batch column over the time window only (as GitLab's batch counter
+// does), so that a 7d metric over an indexed time column batches over a few ids, not
+// the table; the `where` condition is left to the batches (it may need a full scan).
+std::string BoundsQuery(const DatabaseMetricPlan& plan, SqlDialect dialect, const std::string& batch_col) {
+  DatabaseMetricPlan window_only = plan;
+  window_only.where.clear();
+  std::string rows = Query(window_only, dialect, std::nullopt);
+  const std::string from = rows.substr(rows.find(" FROM "));
+  if (plan.window && dialect == SqlDialect::kPostgresql) {
+    // PostgreSQL turns a plain MIN/MAX into "walk the batch column's index until a
+    // row passes the window": with ids growing with time that walks almost the
+    // whole table for MIN (2.5 s at 10M rows). Reading the window's rows first
+    // (OFFSET 0 keeps the subquery from being pulled up) uses the time index.
+    return "SELECT MIN(" + batch_col + "), MAX(" + batch_col + ") FROM (SELECT " + batch_col + from +
+           " OFFSET 0) AS window_rows";
+  }
+  return "SELECT MIN(" + batch_col + "), MAX(" + batch_col + ")" + from;
+}
+
 struct Accumulator {
   bool any = false;
   bool integer = true;
@@ -159,14 +178,8 @@ Result<SqlScalar> RunDatabaseMetric(SqlConnection& connection, const DatabaseMet
     return finish(connection.QueryScalar(Query(plan, dialect, std::nullopt), query_deadline()));
   }
   const std::string& batch_col = distinct ? plan.column : plan.batch_column;
-  // Bounds over the time window only (as GitLab's batch counter does), so that a
-  // 7d metric over an indexed time column batches over a few ids, not the table;
-  // the `where` condition is left to the batches (it may need a full scan).
-  DatabaseMetricPlan bounds_plan = plan;
-  bounds_plan.where.clear();
-  std::string bounds_sql = Query(bounds_plan, dialect, std::nullopt);
-  bounds_sql.replace(0, bounds_sql.find(" FROM "), "SELECT MIN(" + batch_col + "), MAX(" + batch_col + ")");
-  Result<std::pair<SqlScalar, SqlScalar>> bounds = connection.QueryPair(bounds_sql, query_deadline());
+  Result<std::pair<SqlScalar, SqlScalar>> bounds =
+      connection.QueryPair(BoundsQuery(plan, dialect, batch_col), query_deadline());
   if (!bounds.ok()) {
     if (bounds.status().code() == StatusCode::kDeadlineExceeded || bounds.status().code() == StatusCode::kUnavailable) {
       return bounds.status();

@@ -21,8 +21,9 @@
 // batched over the counted column itself so no value is counted twice; a distinct
 // count with a time window or a `where` runs as one query, since its batches would
 // read table rows in index order). A batch
-// that times out is halved and retried down to min_batch_size; a table with no
-// integer batch column is counted in one query.
+// that times out is retried from the same id with half the size, which is kept for
+// the rest of the metric; when half would be under min_batch_size the metric fails
+// with kDeadlineExceeded. A table with no integer batch column is counted in one query.
 //
 // Errors: kInvalidArgument for bad options (naming the field), the database's
 // errors as returned by SqlConnection, kDeadlineExceeded when the metric's deadline

@@ -9,7 +9,8 @@
 //
 // Every query runs under a deadline (a MonoTime of the injected clock): SQLite
 // interrupts the statement from its progress handler, PostgreSQL gets a
-// statement_timeout. A query that hits its deadline returns kDeadlineExceeded; an
+// statement_timeout (set on the session only when the time left has moved more
+// than 2% away from the value in force, so a query may end up to 2% early). A query that hits its deadline returns kDeadlineExceeded; an
 // SQL error returns kInvalidArgument with the database's message; a lost
 // connection kUnavailable.
 #pragma once
