@@ -38,19 +38,26 @@ void ForEachPair(std::string_view query, Fn&& fn) {
 }  // namespace
 
 std::string PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
+  size_t i = 0;
+  while (i < text.size() && text[i] != '%' && text[i] != '+') ++i;
+  if (i == text.size()) return std::string(text);  // nothing to decode: most names and ids
+  // Decoding only shrinks: write through a pointer into a string of the input's size.
+  std::string out(text);
+  char* d = out.data() + i;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    int high, low;
     if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+      *d++ = ' ';
+    } else if (c == '%' && i + 2 < text.size() && (high = HexValue(text[i + 1])) >= 0 &&
+               (low = HexValue(text[i + 2])) >= 0) {
+      *d++ = static_cast<char>(high * 16 + low);
       i += 2;
     } else {
-      out.push_back(c);
+      *d++ = c;
     }
   }
+  out.resize(static_cast<size_t>(d - out.data()));
   return out;
 }
 

@@ -8,6 +8,9 @@ namespace {
 TEST(QueryStringTest, DecodesEscapesAndPlus) {
   EXPECT_EQ(PercentDecode("a%20b+c%2Fd"), "a b c/d");
   EXPECT_EQ(PercentDecode("%e2%82%ac"), "\xe2\x82\xac");
+  EXPECT_EQ(PercentDecode("plain-id_1"), "plain-id_1");
+  EXPECT_EQ(PercentDecode("ab%41"), "abA");
+  EXPECT_EQ(PercentDecode(std::string_view("a\0b+", 4)), std::string("a\0b ", 4));
 }
 
 TEST(QueryStringTest, KeepsMalformedEscapesLiterally) {
