@@ -7,7 +7,8 @@
 // spaces. The port defaults to the scheme's (80 for http, 443 for https) as in
 // Snowplow. A URL that does not parse is an enrichment failure (enrichment null,
 // field page_url or page_referrer). Thread-safe: each thread reuses its own curl
-// URL handle.
+// URL handle and keeps a cache of the last 1024 URLs it parsed (direct-mapped; page
+// URLs and referrers repeat), so a popular page is parsed once per thread.
 #pragma once
 
 #include <optional>
