@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/durable_file.h"  // WriteFileAtomically, CreateDirectories, ...
 #include "core/status.h"
 
 namespace furrow::stream {
@@ -39,18 +40,5 @@ Result<std::vector<std::string>> ListReaders(const std::string& stream_dir);
 Result<uint64_t> ReadReaderPosition(const std::string& stream_dir, const std::string& reader);
 Status WriteReaderPosition(const std::string& stream_dir, const std::string& reader,
                            uint64_t next_offset);
-
-// Writes `contents` to `path` atomically and durably.
-Status WriteFileAtomically(const std::string& path, std::string_view contents);
-
-// fsync() of a directory, so that entries created or renamed in it are durable.
-Status FsyncDirectory(const std::string& dir);
-
-// Creates `dir` (and missing parents) if needed; fsyncs the parent of each
-// directory it created.
-Status CreateDirectories(const std::string& dir);
-
-// Writes all of `data` at the current file offset (retrying short writes).
-Status WriteAll(int fd, std::string_view data);
 
 }  // namespace furrow::stream
