@@ -31,6 +31,11 @@ Status FakeProducer::Flush() {
   return Status::Ok();
 }
 
+Result<uint64_t> FakeProducer::EndOffset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<uint64_t>(records_.size());
+}
+
 void FakeProducer::FailWith(Status status) {
   std::lock_guard<std::mutex> lock(mu_);
   fail_with_ = std::move(status);

@@ -27,6 +27,8 @@ class FakeProducer final : public stream::Producer {
   size_t max_record_bytes() const override { return max_record_bytes_; }
   bool Writable() const override { return writable_; }
   Status Flush() override;
+  // The number of records stored (released) so far.
+  Result<uint64_t> EndOffset() override;
 
   // Every later append is refused with `status` (OK restores normal operation).
   void FailWith(Status status);

@@ -34,6 +34,9 @@
 // the next group commit) and must not call Flush() or AppendSync() (they would
 // wait for the thread they run on); calling Append() is fine.
 //
+// EndOffset() is the offset after the last durable record; offsets are dense, so it
+// also counts the records ever made durable.
+//
 // Writable() is true only when an append of max_record_bytes would be accepted
 // now (room for it in the budget and in the queue; stream open and not failed).
 //

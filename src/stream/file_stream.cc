@@ -468,6 +468,11 @@ Status FileStream::Flush() {
   return failure_;
 }
 
+Result<uint64_t> FileStream::EndOffset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return end_offset_;
+}
+
 Status FileStream::SyncActive() {
   const auto start = SteadyClock::now();
   if (::fdatasync(active_->fd) != 0) return ErrnoError("fdatasync " + active_->path, errno);

@@ -59,6 +59,7 @@ class FileStream final : public Producer, public std::enable_shared_from_this<Fi
   size_t max_record_bytes() const override { return options_.max_record_bytes; }
   bool Writable() const override;
   Status Flush() override;
+  Result<uint64_t> EndOffset() override;
 
   Result<std::unique_ptr<Consumer>> OpenConsumer(const std::string& reader);
   StreamInfo Info();

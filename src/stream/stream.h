@@ -8,7 +8,7 @@
 //
 // Delivery is at-least-once: a consumer that crashes before Commit() sees the
 // records again. Exactly-once effects are the consumer's job (deterministic
-// output names, manifests).
+// output names, manifests, a journal of output offsets: Producer::EndOffset()).
 #pragma once
 
 #include <chrono>
@@ -70,6 +70,22 @@ class Producer {
 
   // Waits until everything appended so far is durable or failed.
   virtual Status Flush() = 0;
+
+  // The offset the next durable record will get (partition 0): every record made
+  // durable so far has a smaller offset. Offsets of records from one producer are
+  // dense and records become durable in append order, so after a Flush() the
+  // difference of two EndOffset() values counts the records made durable in between
+  // (by every writer of the stream). The enrich stage's journal relies on this
+  // (src/enrich/enrich_stage.h).
+  //   file log:  the end of the log (docs/stream-log.md: offsets are dense).
+  //   Kafka:     the high watermark of a single-partition topic written by an
+  //              idempotent, non-transactional producer (dense offsets, in order).
+  //   Kinesis:   sequence numbers are not dense; an implementation keeps its own
+  //              durable count of acknowledged records (PutRecord with
+  //              SequenceNumberForOrdering keeps the order) or answers
+  //              kUnimplemented, which the enrich stage reports at start.
+  // Errors: kUnavailable/kIoError when the end cannot be read.
+  virtual Result<uint64_t> EndOffset() = 0;
 };
 
 // One named reader of one stream. Not safe for concurrent use: one thread polls.
