@@ -43,7 +43,9 @@ int RunEnrich(const EnrichCommandOptions& o) {
 
   auto provider = OpenStreams(o.data_dir, o.streams, clock, &metrics);
   if (!provider.ok()) return Fail("cannot open streams", provider.status());
-  auto runner = EnrichRunner::Create(o.enrich, provider->get(), &clock, &metrics);
+  EnrichOptions enrich = o.enrich;
+  enrich.journal_dir = EnrichJournalDir(o.data_dir);
+  auto runner = EnrichRunner::Create(enrich, provider->get(), &clock, &metrics);
   if (!runner.ok()) {
     (*provider)->Close();
     return Fail("cannot start enrich", runner.status());

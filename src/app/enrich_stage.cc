@@ -106,6 +106,8 @@ void DropUnreachableHttpRepositories(iglu::ResolverConfig* config) {
 
 }  // namespace
 
+std::string EnrichJournalDir(const std::string& data_dir) { return data_dir + "/enrich"; }
+
 void AddEnrichOptions(CLI::App* cmd, EnrichOptions* o) {
   cmd->add_option("--iglu-config", o->iglu_config,
                   "Iglu resolver config (Snowplow's resolver-config JSON); default: built-in "
@@ -192,6 +194,7 @@ void EnrichRunner::Start(bool exit_when_idle) {
   stage_options.max_batch_records = options_.batch_records;
   stage_options.exit_when_idle = exit_when_idle;
   stage_options.reader = options_.reader;
+  stage_options.journal_dir = options_.journal_dir;
   stage_ = std::make_unique<enrich::EnrichStage>(streams_, enricher_.get(), metrics_, stage_options);
   // stop_ is not reset here: a stop requested before Start (an early SIGTERM) must hold.
   thread_ = std::thread([this] { status_ = stage_->Run(stop_); });

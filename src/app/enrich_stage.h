@@ -22,7 +22,7 @@
 //                              referer_parser when their Debian data files are
 //                              installed (kDefaultUaRegexes, kDefaultReferers).
 //   workers 2, batch_records 1000, ua_cache_size 65536, max_url_length 4096,
-//   reader "enrich".
+//   reader "enrich", journal_dir empty (required: EnrichJournalDir(data_dir)).
 //
 // Errors (Create): an unreadable or invalid --iglu-config, an enrichment config that
 // fails to load. Thread safety: Create/Start/Wait/Stop from one thread, RequestStop
@@ -68,9 +68,15 @@ struct EnrichOptions {
   size_t ua_cache_size = 65536;
   size_t max_url_length = 4096;
   std::string reader = "enrich";
+  // Where the stage's journal lives (enrich::EnrichStageOptions::journal_dir); the
+  // commands set EnrichJournalDir(data_dir). Required: Start's loop fails without it.
+  std::string journal_dir;
   bool default_enrichments = false;  // see the banner (pipeline: true)
   bool probe_iglu_central = false;   // see the banner (pipeline: true)
 };
+
+// DATA_DIR/enrich: the enrich stage's journal directory.
+std::string EnrichJournalDir(const std::string& data_dir);
 
 // --iglu-config, --enrichments, --workers, --batch-records, --ua-cache-size,
 // --max-url-length, --reader.

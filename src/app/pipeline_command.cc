@@ -147,7 +147,9 @@ int RunPipeline(const PipelineCommandOptions& o) {
   auto sink = SinkStage::Create(o.data_dir, o.sink, /*create_pipeline_key=*/true, &watch, &clock,
                                 &metrics);
   if (!sink.ok()) return Fail("cannot start the sink", sink.status());
-  auto enrich = EnrichRunner::Create(o.enrich, &watch, &clock, &metrics);
+  EnrichOptions enrich_options = o.enrich;
+  enrich_options.journal_dir = EnrichJournalDir(o.data_dir);
+  auto enrich = EnrichRunner::Create(enrich_options, &watch, &clock, &metrics);
   if (!enrich.ok()) return Fail("cannot start enrich", enrich.status());
   auto collector = CollectorStage::Create(o.collector, &watch, &clock, &metrics);
   if (!collector.ok()) return Fail("bad collector options", collector.status());
