@@ -26,6 +26,10 @@ Result<collector::CollectorOptions> ToCollectorOptions(const CollectorStageOptio
   c.crossdomain_enabled = o.crossdomain_enabled;
   c.crossdomain_domains = o.crossdomain_domains;
   c.crossdomain_secure = o.crossdomain_secure;
+  c.cookie_bounce.enabled = o.cookie_bounce_enabled;
+  c.cookie_bounce.name = o.cookie_bounce_name;
+  c.cookie_bounce.fallback_network_user_id = o.cookie_bounce_fallback_nuid;
+  c.cookie_bounce.forwarded_protocol_header = o.cookie_bounce_forwarded_protocol_header;
   c.dnt_cookie_name = o.dnt_cookie_name;
   c.dnt_cookie_value = o.dnt_cookie_value;
   c.retry_after = std::chrono::seconds(o.retry_after_s);
@@ -89,6 +93,16 @@ void AddCollectorOptions(CLI::App* cmd, CollectorStageOptions* o, int default_po
       ->capture_default_str();
   cmd->add_option("--crossdomain-secure", o->crossdomain_secure, "secure attribute in /crossdomain.xml")
       ->capture_default_str();
+  cmd->add_option("--cookie-bounce-enabled", o->cookie_bounce_enabled,
+                  "Redirect pixel requests without a cookie once, to set it (n3pc)")
+      ->capture_default_str();
+  cmd->add_option("--cookie-bounce-name", o->cookie_bounce_name, "Query parameter marking a bounced request")
+      ->capture_default_str();
+  cmd->add_option("--cookie-bounce-fallback-nuid", o->cookie_bounce_fallback_nuid,
+                  "Network user id of a bounced request that still has no cookie")
+      ->capture_default_str();
+  cmd->add_option("--cookie-bounce-forwarded-protocol-header", o->cookie_bounce_forwarded_protocol_header,
+                  "Header giving the client's scheme for the bounce Location (e.g. X-Forwarded-Proto)");
   cmd->add_option("--dnt-cookie-name", o->dnt_cookie_name,
                   "Do-not-track cookie name; requests whose cookie value matches are not stored");
   cmd->add_option("--dnt-cookie-value", o->dnt_cookie_value, "Do-not-track cookie value (RE2, full match)")

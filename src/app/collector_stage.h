@@ -64,6 +64,10 @@ struct CollectorStageOptions {
   bool crossdomain_enabled = false;
   std::vector<std::string> crossdomain_domains = {"*"};
   bool crossdomain_secure = true;
+  bool cookie_bounce_enabled = false;
+  std::string cookie_bounce_name = "n3pc";
+  std::string cookie_bounce_fallback_nuid = "00000000-0000-4000-A000-000000000000";
+  std::string cookie_bounce_forwarded_protocol_header;
   std::string dnt_cookie_name;
   std::string dnt_cookie_value = ".*";
   std::vector<std::string> path_map;  // CUSTOM=STANDARD

@@ -163,6 +163,8 @@ class Collector::Impl {
                       {{"reason", "other"}});
     split_requests_ = &m.GetCounter("furrow_collector_split_requests_total",
                                     "POST requests split into several records");
+    cookie_bounces_ = &m.GetCounter("furrow_collector_cookie_bounces_total",
+                                    "Pixel requests without a cookie redirected to set one");
     do_not_track_ = &m.GetCounter("furrow_collector_do_not_track_total",
                                   "Tracking requests not stored because of the do-not-track cookie");
     commit_latency_ = &m.GetHistogram("furrow_collector_commit_latency_seconds",
@@ -335,6 +337,26 @@ class Collector::Impl {
     return r;
   }
 
+  // The URL a bounced request is sent back to: the same one plus `n3pc=true`,
+  // absolute when the request named its Host, relative otherwise.
+  std::string BounceLocation(const HttpRequest& req) const {
+    std::string location;
+    const std::optional<std::string_view> host = FindHeader(req.headers, "Host");
+    if (host && !host->empty() && !HasControlCharacters(*host)) {
+      std::string scheme = "http";
+      const std::string& proto_header = options_.cookie_bounce.forwarded_protocol_header;
+      if (!proto_header.empty()) {
+        std::optional<std::string_view> proto = FindHeader(req.headers, proto_header);
+        if (proto && (*proto == "https" || *proto == "HTTPS")) scheme = "https";
+      }
+      location = scheme + "://" + std::string(*host);
+    }
+    location += req.target;
+    location += req.query.empty() ? (req.target.find('?') == std::string::npos ? "?" : "") : "&";
+    location += options_.cookie_bounce.name + "=true";
+    return location;
+  }
+
   void Track(Route route, HttpRequest&& req, std::string path,
              std::shared_ptr<Responder> responder) {
     bytes_received_->Inc(req.body.size());
@@ -349,12 +371,20 @@ class Collector::Impl {
     std::optional<std::string_view> existing;
     if (cookies && options_.cookie.enabled) existing = FindCookie(*cookies, options_.cookie.name);
     std::string nuid;
+    bool bounce = false;
     if (anonymous) {
       nuid = kAnonymousNuid;
     } else if (auto q = tracker::FindQueryParam(req.query, "nuid"); q && !q->empty()) {
       nuid = std::move(*q);
     } else if (existing && !existing->empty()) {
       nuid = std::string(*existing);
+    } else if (options_.cookie_bounce.enabled && route == Route::kPixel) {
+      if (tracker::FindQueryParam(req.query, options_.cookie_bounce.name).has_value()) {
+        nuid = options_.cookie_bounce.fallback_network_user_id;  // bounced, still no cookie
+      } else {
+        nuid = NewUuidV4(*deps_.random);
+        bounce = req.method == "GET";
+      }
     } else {
       nuid = NewUuidV4(*deps_.random);
     }
@@ -383,11 +413,24 @@ class Collector::Impl {
 
     if (options_.cookie.enabled) {
       std::string domain = SelectCookieDomain(options_.cookie, origin);
-      if (!anonymous) {
+      // The fallback id is never written into a cookie: it only stands for browsers
+      // that refused one.
+      if (!anonymous && nuid != options_.cookie_bounce.fallback_network_user_id) {
         response.Set("Set-Cookie", BuildSetCookie(options_.cookie, nuid, domain, now_ms));
-      } else if (existing) {
+      } else if (anonymous && existing) {
         response.Set("Set-Cookie", BuildExpiredCookie(options_.cookie, domain));
       }
+    }
+
+    if (bounce) {
+      // Nothing is stored: the browser comes back with the cookie (or without it,
+      // and then with n3pc, and is stored under the fallback id).
+      cookie_bounces_->Inc();
+      response.status = 302;
+      response.body.clear();
+      std::erase_if(response.headers, [](const auto& h) { return h.first == "Content-Type"; });
+      response.Set("Location", BounceLocation(req));
+      return Send(route, *responder, std::move(response));
     }
 
     const bool post = route == Route::kPost;
@@ -542,6 +585,7 @@ class Collector::Impl {
   Counter* unavailable_other_;
   Counter* split_requests_;
   Counter* do_not_track_;
+  Counter* cookie_bounces_;
   Histogram* commit_latency_;
   std::array<std::array<std::atomic<Counter*>, kCachedStatuses.size()>,
              static_cast<size_t>(Route::kCount)>

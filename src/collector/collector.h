@@ -28,6 +28,15 @@
 // max_record_bytes is split by its "data" array (record_splitter.h); events that still
 // do not fit, and oversized GETs, become size_violation bad rows.
 //
+// Cookie bounce (options.cookie_bounce, off by default; Snowplow's cookieBounce): a
+// GET pixel request that carries no network user id (no cookie, no nuid parameter,
+// not SP-Anonymous) and no `n3pc` parameter is answered at once with 302 to the same
+// URL plus `n3pc=true` and a Set-Cookie with a new id; nothing is stored. When the
+// bounced request still has no cookie (the browser refuses third-party cookies), it
+// is stored with the fallback network user id
+// 00000000-0000-4000-A000-000000000000, so such browsers are not counted as a new
+// user on every request.
+//
 // Privacy: a request with the SP-Anonymous header is stored with ipAddress "unknown",
 // the all-zero network user id, and without X-Forwarded-For, X-Real-Ip and Cookie
 // headers; no cookie is set (an existing one is expired). A request whose
@@ -36,7 +45,7 @@
 // Metrics (all prefixed furrow_collector_):
 //   requests_total{route,status}, bytes_received_total, records_written_total{stream},
 //   bad_rows_total{type}, unavailable_total{reason} (503s), split_requests_total,
-//   do_not_track_total, commit_latency_seconds (append -> durable).
+//   do_not_track_total, cookie_bounces_total, commit_latency_seconds (append -> durable).
 //
 // Thread safety: Handle() is safe for concurrent use from any number of I/O threads.
 // Ownership: the producers, clock, random source and metrics registry are borrowed
@@ -69,6 +78,17 @@ inline constexpr char kIgluPath[] = "/com.snowplowanalytics.iglu/v1";
 // The network user id stored for SP-Anonymous requests.
 inline constexpr char kAnonymousNuid[] = "00000000-0000-0000-0000-000000000000";
 
+struct CookieBounceOptions {
+  bool enabled = false;
+  // The query parameter that marks a bounced request.
+  std::string name = "n3pc";
+  // The network user id of a bounced request that still has no cookie.
+  std::string fallback_network_user_id = "00000000-0000-4000-A000-000000000000";
+  // A header that gives the scheme the client used (e.g. X-Forwarded-Proto behind a
+  // TLS-terminating load balancer); empty: the Location uses http.
+  std::string forwarded_protocol_header;
+};
+
 struct CollectorOptions {
   // The stored `collector` field is "furrow-<version>-<sink_name>" (default "file").
   std::string sink_name = "file";
@@ -79,6 +99,9 @@ struct CollectorOptions {
 
   // The network user id cookie; see cookies.h for each default.
   CookieOptions cookie;
+
+  // Cookie bounce; see the banner. Default off.
+  CookieBounceOptions cookie_bounce;
 
   // Access-Control-Max-Age on preflight responses. Default 3600 s.
   std::chrono::seconds cors_max_age{3600};

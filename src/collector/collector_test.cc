@@ -396,6 +396,58 @@ TEST_F(CollectorTest, DoNotTrackCookieStoresNothing) {
   EXPECT_EQ(good_.records().size(), 1u);
 }
 
+TEST_F(CollectorTest, CookieBounceRedirectsOnceThenStoresUnderTheFallbackId) {
+  CollectorOptions o;
+  o.cookie_bounce.enabled = true;
+  o.cookie_bounce.forwarded_protocol_header = "X-Forwarded-Proto";
+  Make(o);
+  // No cookie: 302 back to the same URL with n3pc=true and a cookie; nothing stored.
+  auto first = Request("GET", "/i?e=pv&aid=shop", {{"Host", "c.example.com"}, {"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(first->response().status, 302);
+  EXPECT_EQ(first->Header("Location"), "https://c.example.com/i?e=pv&aid=shop&n3pc=true");
+  ASSERT_TRUE(first->Header("Set-Cookie").has_value());
+  EXPECT_TRUE(first->Header("Set-Cookie")->starts_with(std::string("sp=") + kFirstUuid + ";"));
+  EXPECT_TRUE(first->response().body.empty());
+  EXPECT_TRUE(first->HeaderValues("Content-Type").empty());
+  EXPECT_EQ(first->HeaderValues("Cache-Control").size(), 1u);
+  EXPECT_TRUE(good_.records().empty());
+  EXPECT_EQ(CounterValue("furrow_collector_cookie_bounces_total"), 1u);
+  EXPECT_EQ(Requests("pixel", "302"), 1u);
+
+  // The browser came back with the cookie: stored under it, no second bounce.
+  auto with_cookie = Request("GET", "/i?e=pv&aid=shop&n3pc=true",
+                             {{"Cookie", std::string("sp=") + kFirstUuid}});
+  EXPECT_EQ(with_cookie->response().status, 200);
+  EXPECT_EQ(OnlyPayload().network_user_id, kFirstUuid);
+
+  // The browser refused the cookie: stored under the fallback id, which is never set.
+  auto refused = Request("GET", "/i?e=pv&aid=shop&n3pc=true");
+  EXPECT_EQ(refused->response().status, 200);
+  EXPECT_EQ(refused->response().body, std::string(PixelGif()));
+  EXPECT_FALSE(refused->Header("Set-Cookie").has_value());
+  std::vector<CollectorPayload> stored = GoodPayloads();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].network_user_id, "00000000-0000-4000-A000-000000000000");
+  EXPECT_EQ(CounterValue("furrow_collector_cookie_bounces_total"), 1u);
+}
+
+TEST_F(CollectorTest, CookieBounceOnlyForPixelRequestsWithoutAnId) {
+  CollectorOptions o;
+  o.cookie_bounce.enabled = true;
+  Make(o);
+  // No Host header: a relative Location; the vendor GET path is a pixel too.
+  auto vendor = Request("GET", "/com.snowplowanalytics.snowplow/tp2");
+  EXPECT_EQ(vendor->response().status, 302);
+  EXPECT_EQ(vendor->Header("Location"), "/com.snowplowanalytics.snowplow/tp2?n3pc=true");
+  // POST, an nuid parameter, SP-Anonymous and an existing cookie are never bounced.
+  EXPECT_EQ(Request("POST", "/com.snowplowanalytics.snowplow/tp2", {}, kTp2Body)->response().status, 200);
+  EXPECT_EQ(Request("GET", "/i?e=pv&nuid=abc")->response().status, 200);
+  EXPECT_EQ(Request("GET", "/i?e=pv", {{"SP-Anonymous", "*"}})->response().status, 200);
+  EXPECT_EQ(Request("GET", "/i?e=pv", {{"Cookie", "sp=abc"}})->response().status, 200);
+  EXPECT_EQ(good_.records().size(), 4u);
+  EXPECT_EQ(CounterValue("furrow_collector_cookie_bounces_total"), 1u);
+}
+
 TEST_F(CollectorTest, RejectsInvalidOptions) {
   CollectorOptions bad_regex;
   bad_regex.dnt_cookie_name = "dnt";

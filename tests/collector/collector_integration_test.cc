@@ -417,5 +417,27 @@ TEST(CollectorIntegrationTest, ConfiguredFeaturesWorkThroughTheCommandLine) {
   EXPECT_EQ(Str(*records[2], "path"), kTp2);
 }
 
+TEST(CollectorIntegrationTest, CookieBounceThroughTheCommandLine) {
+  Collector c;
+  ASSERT_TRUE(c.Start({"--cookie-bounce-enabled", "true", "--cookie-bounce-forwarded-protocol-header",
+                       "X-Forwarded-Proto"}));
+  HttpReply bounce = Http(c.port(), "GET", "/i?e=pv&aid=web", {{"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(bounce.status, 302);
+  EXPECT_EQ(bounce.Header("Location"),
+            "https://127.0.0.1:" + std::to_string(c.port()) + "/i?e=pv&aid=web&n3pc=true");
+  ASSERT_TRUE(bounce.Header("Set-Cookie").has_value());
+  const std::string set_cookie = *bounce.Header("Set-Cookie");
+  const std::string nuid = set_cookie.substr(3, set_cookie.find(';') - 3);  // "sp=<id>; ..."
+  EXPECT_EQ(Http(c.port(), "GET", "/i?e=pv&aid=web&n3pc=true", {{"Cookie", "sp=" + nuid}}).status, 200);
+  EXPECT_EQ(Http(c.port(), "GET", "/i?e=pv&aid=web&n3pc=true").status, 200);
+  HttpReply metrics = Http(c.port(), "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("furrow_collector_cookie_bounces_total 1"), std::string::npos);
+  ASSERT_TRUE(c.Stop());
+  std::vector<Json> records = c.Dump("raw-good");
+  ASSERT_EQ(records.size(), 2u);  // the bounce itself stores nothing
+  EXPECT_EQ(Str(*records[0], "networkUserId"), nuid);
+  EXPECT_EQ(Str(*records[1], "networkUserId"), "00000000-0000-4000-A000-000000000000");
+}
+
 }  // namespace
 }  // namespace furrow::testing
