@@ -131,14 +131,18 @@ void EnrichStage::PlanOutputs(std::vector<EnrichOutput>* per_record, Plan* plan)
   plan->bad.done.assign(plan->bad.records.size(), false);
 }
 
-Status EnrichStage::Attempt(Plan* plan) {
+Status EnrichStage::WriteJournal(const Plan& plan) {
   EnrichJournal journal;
-  journal.input_end = plan->end;
+  journal.input_end = plan.end;
   FURROW_ASSIGN_OR_RETURN(journal.good.start, good_->EndOffset());
   FURROW_ASSIGN_OR_RETURN(journal.bad.start, bad_->EndOffset());
-  journal.good.done = plan->good.done;
-  journal.bad.done = plan->bad.done;
-  FURROW_RETURN_IF_ERROR(WriteEnrichJournal(journal_path_, journal));
+  journal.good.done = plan.good.done;
+  journal.bad.done = plan.bad.done;
+  return WriteEnrichJournal(journal_path_, journal);
+}
+
+Status EnrichStage::Attempt(Plan* plan) {
+  FURROW_RETURN_IF_ERROR(WriteJournal(*plan));
 
   // Which appends became durable, filled in by the callbacks (on the streams' threads).
   struct Tracker {
@@ -183,6 +187,13 @@ Status EnrichStage::Deliver(Plan* plan, const std::atomic<bool>& stop, bool* com
     counters_->retried->Inc();
     log::Warn("enrich output append failed; retrying the outputs that are not durable",
               {{"error", attempt.ToString()}});
+    // The callbacks said exactly which appends are durable, which need not be a
+    // prefix (a refusal can precede an acceptance): journal that now, so that a stop
+    // or a kill while backing off does not leave the next run to count.
+    Status journaled = WriteJournal(*plan);
+    if (!journaled.ok()) {
+      log::Warn("cannot journal the durable outputs", {{"error", journaled.ToString()}});
+    }
     // Back off in small steps so that a stop request is honoured promptly. Stopping
     // here leaves the journal: the next run finishes the batch.
     auto deadline = std::chrono::steady_clock::now() + options_.retry_backoff;

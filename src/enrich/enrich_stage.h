@@ -25,7 +25,9 @@
 // Once every output is durable the stage commits the batch's raw-good position and
 // deletes the journal. If an append failed it waits retry_backoff and attempts
 // again with only the outputs that are not durable yet: the batch is not enriched
-// again, so a failed append never doubles an event.
+// again, so a failed append never doubles an event. Before backing off it rewrites
+// the journal with exactly the outputs that are durable (the callbacks say which),
+// so a stop or a kill during the backoff leaves nothing to guess.
 //
 // Recovery (start of Run): with a journal present, the stage reads the journaled
 // batch again from its committed position, exactly up to the journaled end.
@@ -57,9 +59,9 @@
 // A narrower limit: the prefix argument needs the durable appends of the killed
 // attempt to be a prefix even when the stream refused some. The file log can refuse
 // an append (budget or queue full) and accept a later one of the same attempt when
-// retention frees space in between; a kill -9 before that attempt's Flush() returns
-// can then make the count point at the wrong outputs. Without a kill, the callbacks
-// say exactly which appends are durable and the next attempt is exact.
+// retention frees space in between; a kill -9 after that and before the attempt's
+// outcome is journaled (milliseconds) can then make the count point at the wrong
+// outputs. Without a kill in that window the journal is exact.
 //
 // Metrics (labels never carry event data):
 //   furrow_enrich_records_total              raw-good records read
@@ -142,6 +144,8 @@ class EnrichStage {
   // Lists the outputs of `per_record` per stream (moving the records out).
   void PlanOutputs(std::vector<EnrichOutput>* per_record, Plan* plan) const;
   std::string FitRecord(std::string record, size_t limit) const;
+  // Journals `plan` with the output streams' current end offsets.
+  Status WriteJournal(const Plan& plan);
   // Journals, appends what is not done and marks what became durable.
   Status Attempt(Plan* plan);
   // Attempts until every output is durable, then commits and deletes the journal.

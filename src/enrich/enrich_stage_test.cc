@@ -353,6 +353,24 @@ class CrashScenario {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+  // Runs a stage with a long retry backoff and stops it once an attempt has failed.
+  void RunUntilAFailedAttempt(size_t batch) {
+    MetricsRegistry metrics;
+    EnrichStageOptions options = OneShot(batch, journal_);
+    options.retry_backoff = std::chrono::seconds(60);
+    EnrichStage stage(&provider_, &fixture_.enricher(), &metrics, options);
+    std::atomic<bool> stop{false};
+    std::thread stopper([&] {
+      while (metrics.GetCounter("furrow_enrich_batches_retried_total", "").Value() < 1) {
+        std::this_thread::yield();
+      }
+      stop.store(true);
+    });
+    Status s = stage.Run(stop);
+    stopper.join();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+
   uint64_t committed() { return stream(stream::kRawGood).committed["enrich"]; }
   size_t good() { return stream(stream::kEnrichedGood).records.size(); }
   size_t bad() { return stream(stream::kEnrichedBad).records.size(); }
@@ -417,6 +435,21 @@ TEST(EnrichStageTest, KillAfterAnInProcessRetryUsesTheJournaledDurableSet) {
   scenario.stream(stream::kEnrichedGood).fail_appends = 2;
   scenario.stream(stream::kEnrichedGood).durable_budget = 9 - 2;  // 9 good outputs
   scenario.RunUntilKilled(100).IgnoreError();
+  EXPECT_EQ(scenario.good(), 7u);
+  EXPECT_EQ(scenario.committed(), 0u);
+
+  MetricsRegistry metrics;
+  scenario.Restart(100, &metrics);
+  ExpectEachExactlyOnce(&scenario.provider(), ids);
+}
+
+TEST(EnrichStageTest, AStopAfterARefusalFollowedByAnAcceptanceJournalsTheExactDurableSet) {
+  CrashScenario scenario;
+  std::vector<std::string> ids = scenario.Write(0, 12);
+  // The first two good appends are refused, the next seven are durable: the durable
+  // outputs are not a prefix, so a count from the attempt's start would be wrong.
+  scenario.stream(stream::kEnrichedGood).fail_appends = 2;
+  scenario.RunUntilAFailedAttempt(100);
   EXPECT_EQ(scenario.good(), 7u);
   EXPECT_EQ(scenario.committed(), 0u);
 
