@@ -156,8 +156,21 @@ std::string FullQuery(const DatabaseMetricPlan& plan, SqlDialect dialect) {
   return Query(plan, dialect, std::nullopt);
 }
 
+std::optional<BatchBoundsCache::Bounds> BatchBoundsCache::Find(const std::string& bounds_sql) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = bounds_.find(bounds_sql);
+  if (it == bounds_.end()) return std::nullopt;
+  return it->second;
+}
+
+void BatchBoundsCache::Insert(const std::string& bounds_sql, const Bounds& bounds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bounds_.emplace(bounds_sql, bounds);
+}
+
 Result<SqlScalar> RunDatabaseMetric(SqlConnection& connection, const DatabaseMetricPlan& plan, SqlDialect dialect,
-                                    const DatabaseQueryOptions& options, const Clock& clock, MonoTime deadline) {
+                                    const DatabaseQueryOptions& options, const Clock& clock, MonoTime deadline,
+                                    BatchBoundsCache* bounds_cache) {
   auto query_deadline = [&] { return std::min(deadline, clock.Monotonic() + options.query_timeout); };
   auto finish = [&](Result<SqlScalar> r) -> Result<SqlScalar> {
     if (!r.ok()) return r;
@@ -178,8 +191,13 @@ Result<SqlScalar> RunDatabaseMetric(SqlConnection& connection, const DatabaseMet
     return finish(connection.QueryScalar(Query(plan, dialect, std::nullopt), query_deadline()));
   }
   const std::string& batch_col = distinct ? plan.column : plan.batch_column;
+  const std::string bounds_sql = BoundsQuery(plan, dialect, batch_col);
+  if (!plan.window) bounds_cache = nullptr;
+  std::optional<BatchBoundsCache::Bounds> cached;
+  if (bounds_cache != nullptr) cached = bounds_cache->Find(bounds_sql);
   Result<std::pair<SqlScalar, SqlScalar>> bounds =
-      connection.QueryPair(BoundsQuery(plan, dialect, batch_col), query_deadline());
+      cached ? Result<std::pair<SqlScalar, SqlScalar>>(*cached) : connection.QueryPair(bounds_sql, query_deadline());
+  if (bounds_cache != nullptr && !cached && bounds.ok()) bounds_cache->Insert(bounds_sql, *bounds);
   if (!bounds.ok()) {
     if (bounds.status().code() == StatusCode::kDeadlineExceeded || bounds.status().code() == StatusCode::kUnavailable) {
       return bounds.status();

@@ -32,8 +32,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/clock.h"
 #include "ping/metric_definition.h"
@@ -71,9 +74,27 @@ std::string FullQuery(const DatabaseMetricPlan& plan, SqlDialect dialect);
 // True for a plain or schema-qualified SQL identifier furrow accepts.
 bool IsSafeIdentifier(std::string_view name);
 
+// The MIN/MAX bounds of batch columns over time windows, shared by the metrics of
+// one payload: every 28d metric over `issues` asks the same question (the window is
+// fixed at the payload's `now`), so it is asked once. Only windowed bounds are kept
+// (all-time bounds are two index probes, and the table's newest id moves).
+// Safe for concurrent use; two workers may both ask before either has stored it.
+class BatchBoundsCache {
+ public:
+  using Bounds = std::pair<SqlScalar, SqlScalar>;
+  std::optional<Bounds> Find(const std::string& bounds_sql) const;
+  void Insert(const std::string& bounds_sql, const Bounds& bounds);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Bounds> bounds_;  // guarded by mu_
+};
+
 // Computes the metric, in batches, with every query ending by `deadline` at the latest.
+// `bounds_cache` (may be null) serves and keeps the window's batch bounds.
 [[nodiscard]] Result<SqlScalar> RunDatabaseMetric(SqlConnection& connection, const DatabaseMetricPlan& plan,
                                                   SqlDialect dialect, const DatabaseQueryOptions& options,
-                                                  const Clock& clock, MonoTime deadline);
+                                                  const Clock& clock, MonoTime deadline,
+                                                  BatchBoundsCache* bounds_cache = nullptr);
 
 }  // namespace furrow::ping

@@ -315,6 +315,51 @@ options:
   EXPECT_THAT(payload->metrics[0].error, HasSubstr("DEADLINE_EXCEEDED"));
 }
 
+TEST_F(DatabaseMetricTest, MetricsOverTheSameWindowShareOneBoundsQuery) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/app.db";
+  auto rows = MakeRows(2500);
+  ExecSqlite(path, CreateTable("TEXT") + InsertSql(rows));
+  auto database = NewStatementLogDatabase(OpenSqlDatabase("sqlite://" + path, clock_).value(),
+                                          dir.path() + "/statements.sql");
+  ASSERT_TRUE(database.ok());
+  auto conn = (*database)->Connect();
+  ASSERT_TRUE(conn.ok());
+  DatabaseQueryOptions options;
+  options.count_batch_size = 333;
+  BatchBoundsCache cache;
+  auto run = [&](std::map<std::string, std::string> opts, TimeFrame frame) -> int64_t {
+    auto plan = PlanDatabaseMetric(Def(std::move(opts)), frame, kNow);
+    EXPECT_TRUE(plan.ok());
+    auto v = RunDatabaseMetric(**conn, *plan, SqlDialect::kSqlite, options, clock_,
+                               clock_.Monotonic() + std::chrono::seconds(30), &cache);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? v->integer : -1;
+  };
+  const Expected monthly = Compute(rows, TimeFrame::k28d), all = Compute(rows, TimeFrame::kAll);
+  EXPECT_EQ(run({{"operation", "count"}, {"relation", "issues"}}, TimeFrame::k28d), monthly.count);
+  EXPECT_EQ(run({{"operation", "count"}, {"relation", "issues"}, {"where", "state = 'opened'"}}, TimeFrame::k28d),
+            monthly.opened);
+  EXPECT_EQ(run({{"operation", "sum"}, {"relation", "issues"}, {"column", "weight"}}, TimeFrame::k28d),
+            monthly.weight_sum);
+  EXPECT_EQ(run({{"operation", "count"}, {"relation", "issues"}, {"where", "state = 'opened'"}}, TimeFrame::k7d),
+            Compute(rows, TimeFrame::k7d).opened);
+  EXPECT_EQ(run({{"operation", "count"}, {"relation", "issues"}}, TimeFrame::kAll), all.count);
+  EXPECT_EQ(run({{"operation", "count"}, {"relation", "issues"}}, TimeFrame::kAll), all.count);
+
+  // One bounds query for 28d, one for 7d; all-time bounds are asked every time.
+  std::ifstream in(dir.path() + "/statements.sql");
+  std::vector<std::string> bounds;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("MIN(") != std::string::npos) bounds.push_back(line);
+  }
+  ASSERT_EQ(bounds.size(), 4u);
+  EXPECT_THAT(bounds[0], HasSubstr("'2026-10-26 10:00:00'"));
+  EXPECT_THAT(bounds[1], HasSubstr("'2026-11-16 10:00:00'"));
+  EXPECT_EQ(bounds[2], "SELECT MIN(\"id\"), MAX(\"id\") FROM \"issues\";");
+  EXPECT_EQ(bounds[3], bounds[2]);
+}
+
 // 300,000 issues, one every 288 s (300 a day) up to kNow, ids growing with time;
 // furrow_test_plan_uses(query, index) is 1 when EXPLAIN of the query names the index.
 const char* kIssuesByTime =

@@ -137,6 +137,7 @@ struct SystemFacts {
 
 struct Worker {
   std::unique_ptr<SqlConnection> connection;
+  BatchBoundsCache* bounds_cache = nullptr;  // shared by the payload's workers
 };
 
 Result<std::string> Compute(const MetricInstance& instance, const PayloadSources& sources,
@@ -151,7 +152,7 @@ Result<std::string> Compute(const MetricInstance& instance, const PayloadSources
         FURROW_ASSIGN_OR_RETURN(worker.connection, sources.database->Connect());
       }
       Result<SqlScalar> v = RunDatabaseMetric(*worker.connection, plan, sources.database->dialect(), options.database,
-                                              clock, deadline);
+                                              clock, deadline, worker.bounds_cache);
       if (!v.ok()) {
         if (v.status().code() == StatusCode::kUnavailable) worker.connection.reset();
         return v.status();
@@ -243,12 +244,14 @@ Result<Payload> BuildPayload(const DefinitionSet& definitions, const PayloadSour
     size_t finished = 0;      // guarded by mu
     std::atomic<size_t> next{0};
     std::atomic<bool> cancelled{false};
+    BatchBoundsCache bounds_cache;
   };
   auto shared = std::make_shared<Shared>();
   shared->slots.resize(instances.size());
 
   auto work = [&, shared] {
     Worker worker;
+    worker.bounds_cache = &shared->bounds_cache;
     while (!shared->cancelled.load()) {
       size_t index = shared->next.fetch_add(1);
       if (index >= instances.size()) break;

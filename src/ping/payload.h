@@ -4,7 +4,8 @@
 // BuildPayload runs each MetricInstance that is reported (status active or broken;
 // data_category optional only when include_optional) and has a furrow
 // instrumentation, on a bounded pool of `threads` workers (each with its own
-// database connection). Each metric is timed and gets min(metric_timeout, the
+// database connection; the batch bounds of time windows are shared, see
+// BatchBoundsCache). Each metric is timed and gets min(metric_timeout, the
 // overall deadline); a metric that fails or is still running at the deadline
 // reports the fallback -1 (deprecated metrics -1000), with its error in the
 // metadata, and never fails the payload. Metrics with no furrow instrumentation
