@@ -93,33 +93,12 @@ class NoCompressor final : public Compressor {
 };
 
 Result<std::string> InflateGzip(std::string_view data, size_t max_bytes) {
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 32) != Z_OK) return InternalError("inflateInit2 failed");
   std::string out;
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (true) {
-    size_t before = out.size();
-    out.resize(before + kChunk);
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + before);
-    z.avail_out = kChunk;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.resize(before + (kChunk - z.avail_out));
-    if (rc == Z_STREAM_END) {
-      // Concatenated gzip members are one file (gzip -c a b > c).
-      if (z.avail_in > 0 && inflateReset(&z) == Z_OK) continue;
-      break;
-    }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) break;
-    if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
-    if (out.size() > max_bytes) {
-      inflateEnd(&z);
-      return ResourceExhaustedError("decompressed size exceeds limit");
-    }
-  }
-  inflateEnd(&z);
-  if (rc != Z_STREAM_END) return DataLossError("corrupt or truncated gzip data");
+  FURROW_RETURN_IF_ERROR(ForEachGunzippedChunk(data, [&](std::string_view chunk) {
+    out.append(chunk);
+    if (out.size() > max_bytes) return ResourceExhaustedError("decompressed size exceeds limit");
+    return Status::Ok();
+  }));
   return out;
 }
 
@@ -202,6 +181,34 @@ Result<std::string> Decompress(Compression compression, std::string_view data, s
     case Compression::kNone: return std::string(data);
   }
   return InternalError("unknown compression");
+}
+
+Status ForEachGunzippedChunk(std::string_view data, const std::function<Status(std::string_view)>& chunk) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 32) != Z_OK) return InternalError("inflateInit2 failed");
+  std::string out(kChunk, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  Status delivered;
+  while (delivered.ok()) {
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = kChunk;
+    rc = inflate(&z, Z_NO_FLUSH);
+    size_t produced = kChunk - z.avail_out;
+    if (produced > 0) delivered = chunk(std::string_view(out.data(), produced));
+    if (rc == Z_STREAM_END) {
+      // Concatenated gzip members are one file (gzip -c a b > c).
+      if (z.avail_in > 0 && inflateReset(&z) == Z_OK) continue;
+      break;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) break;
+    if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
+  }
+  inflateEnd(&z);
+  FURROW_RETURN_IF_ERROR(delivered);
+  if (rc != Z_STREAM_END) return DataLossError("corrupt or truncated gzip data");
+  return Status::Ok();
 }
 
 }  // namespace furrow::sink

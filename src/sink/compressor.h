@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,5 +53,11 @@ class Compressor {
 // loader). Errors: kDataLoss for corrupt input; kResourceExhausted past `max_bytes`.
 Result<std::string> Decompress(Compression compression, std::string_view data,
                                size_t max_bytes = size_t{1} << 32);
+
+// Streaming gzip decompression: calls `chunk` with each piece of output (up to 64 KiB,
+// reused between calls) as it is inflated, so a large file is never whole in memory.
+// Stops at the first error `chunk` returns and returns it; kDataLoss for corrupt or
+// truncated input (after the chunks before the damage were delivered).
+[[nodiscard]] Status ForEachGunzippedChunk(std::string_view data, const std::function<Status(std::string_view)>& chunk);
 
 }  // namespace furrow::sink

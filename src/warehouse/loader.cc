@@ -3,8 +3,15 @@
 #include <openssl/sha.h>
 #include <rapidjson/document.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/logging.h"
 #include "sink/compressor.h"
@@ -16,25 +23,42 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-void Flatten(const rapidjson::Value& v, std::string* path, std::vector<PingMetric>* out) {
+// Writes the numeric leaves of `v` into (*out)[*n...], reusing the elements (and their
+// path strings' capacity) a previous ping left there.
+void Flatten(const rapidjson::Value& v, std::string* path, std::vector<PingMetric>* out, size_t* n) {
   if (v.IsObject()) {
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       size_t mark = path->size();
       if (!path->empty()) path->push_back('.');
       path->append(it->name.GetString(), it->name.GetStringLength());
-      Flatten(it->value, path, out);
+      Flatten(it->value, path, out, n);
       path->resize(mark);
     }
     return;
   }
   if (path->empty()) return;
+  double value;
+  bool timed_out = false;
   if (v.IsNumber()) {
-    double value = v.GetDouble();
-    bool timed_out = v.IsInt64() && v.GetInt64() == -1;
-    out->push_back({*path, timed_out ? 0.0 : value, timed_out});
+    timed_out = v.IsInt64() && v.GetInt64() == -1;
+    value = timed_out ? 0.0 : v.GetDouble();
   } else if (v.IsBool()) {
-    out->push_back({*path, v.GetBool() ? 1.0 : 0.0, false});
+    value = v.GetBool() ? 1.0 : 0.0;
+  } else {
+    return;
   }
+  if (*n == out->size()) out->emplace_back();
+  PingMetric& m = (*out)[(*n)++];
+  m.path.assign(*path);
+  m.value = value;
+  m.has_timed_out = timed_out;
+}
+
+void FlattenInto(const rapidjson::Value& v, std::vector<PingMetric>* out) {
+  std::string path;
+  size_t n = 0;
+  Flatten(v, &path, out, &n);
+  out->resize(n);
 }
 
 std::string Member(const rapidjson::Value& obj, const char* name) {
@@ -82,12 +106,16 @@ Status FlattenPayload(std::string_view payload_json, std::vector<PingMetric>* ou
   rapidjson::Document doc;
   doc.Parse(payload_json.data(), payload_json.size());
   if (doc.HasParseError() || !doc.IsObject()) return InvalidArgumentError("payload is not a JSON object");
-  std::string path;
-  Flatten(doc, &path, out);
+  std::vector<PingMetric> metrics;
+  FlattenInto(doc, &metrics);
+  out->insert(out->end(), std::make_move_iterator(metrics.begin()), std::make_move_iterator(metrics.end()));
   return Status::Ok();
 }
 
-Result<PingInstance> ParseExtractedPing(std::string_view line) {
+namespace {
+
+// ParseExtractedPing into `p`, reusing its strings and metrics.
+Status ParseExtractedPingInto(std::string_view line, PingInstance* p) {
   rapidjson::Document doc;
   doc.Parse(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return InvalidArgumentError("line is not a JSON object");
@@ -96,21 +124,138 @@ Result<PingInstance> ParseExtractedPing(std::string_view line) {
   if (id == doc.MemberEnd() || !id->value.IsInt64() || payload == doc.MemberEnd() || !payload->value.IsObject()) {
     return InvalidArgumentError("line lacks an integer \"id\" or an object \"payload\"");
   }
+  p->ping_id = id->value.GetInt64();
+  p->uuid = Member(doc, "uuid");
+  p->recorded_at = Member(doc, "recorded_at");
+  p->created_at = Member(doc, "created_at");
+  p->hostname = Member(payload->value, "hostname");
+  p->version = Member(payload->value, "version");
+  p->edition = Member(payload->value, "edition");
+  if (p->uuid.empty()) p->uuid = Member(payload->value, "uuid");
+  if (p->recorded_at.empty()) p->recorded_at = Member(payload->value, "recorded_at");
+  p->installation_id = InstallationId(p->hostname, p->uuid);
+  FlattenInto(payload->value, &p->metrics);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<PingInstance> ParseExtractedPing(std::string_view line) {
   PingInstance p;
-  p.ping_id = id->value.GetInt64();
-  p.uuid = Member(doc, "uuid");
-  p.recorded_at = Member(doc, "recorded_at");
-  p.created_at = Member(doc, "created_at");
-  p.hostname = Member(payload->value, "hostname");
-  p.version = Member(payload->value, "version");
-  p.edition = Member(payload->value, "edition");
-  if (p.uuid.empty()) p.uuid = Member(payload->value, "uuid");
-  if (p.recorded_at.empty()) p.recorded_at = Member(payload->value, "recorded_at");
-  p.installation_id = InstallationId(p.hostname, p.uuid);
-  std::string path;
-  Flatten(payload->value, &path, &p.metrics);
+  FURROW_RETURN_IF_ERROR(ParseExtractedPingInto(line, &p));
   return p;
 }
+
+namespace {
+
+// Parses a decompressed file's lines into pings on its own thread while the warehouse
+// inserts the previous ones: pings go through a small bounded queue and come back to
+// be reused, so a file's pings are never all in memory and the parser's buffers are
+// not reallocated per metric. Unreadable lines are skipped, counted and logged.
+class ParsingPingSource final : public PingSource {
+ public:
+  // `compressed`: the gzip file, which must outlive the source.
+  ParsingPingSource(std::string_view compressed, std::string file)
+      : compressed_(compressed), file_(std::move(file)), parser_([this] { Parse(); }) {}
+  ~ParsingPingSource() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    parser_.join();
+  }
+
+  Result<const PingInstance*> Next() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (current_ != nullptr) spare_.push_back(std::move(current_));
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return !parsed_.empty() || finished_; });
+    if (parsed_.empty()) {
+      if (!error_.ok()) return error_;
+      return static_cast<const PingInstance*>(nullptr);
+    }
+    current_ = std::move(parsed_.front());
+    parsed_.pop_front();
+    changed_.notify_all();
+    return current_.get();
+  }
+
+  // Lines skipped; final once Next has returned nullptr.
+  int64_t bad_lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bad_lines_;
+  }
+
+ private:
+  static constexpr size_t kQueued = 16;  // pings parsed ahead (about 2,000 metrics each)
+
+  // Inflates the file 64 KiB at a time and parses each complete line.
+  void Parse() {
+    std::string pending;  // a line split across chunks
+    auto parse_line = [this](std::string_view line) {
+      std::unique_ptr<PingInstance> p;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] { return stopping_ || parsed_.size() < kQueued; });
+        if (stopping_) return FailedPreconditionError("the load stopped");
+        if (!spare_.empty()) {
+          p = std::move(spare_.back());
+          spare_.pop_back();
+        }
+      }
+      if (p == nullptr) p = std::make_unique<PingInstance>();
+      Status parsed = ParseExtractedPingInto(line, p.get());
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!parsed.ok()) {
+        ++bad_lines_;
+        log::Warn("skipping an unreadable ping line", {{"file", file_}, {"error", parsed.message()}});
+        spare_.push_back(std::move(p));
+      } else {
+        parsed_.push_back(std::move(p));
+        changed_.notify_all();
+      }
+      return Status::Ok();
+    };
+    Status done = sink::ForEachGunzippedChunk(compressed_, [&](std::string_view chunk) {
+      while (true) {
+        size_t nl = chunk.find('\n');
+        if (nl == std::string_view::npos) {
+          pending.append(chunk);
+          return Status::Ok();
+        }
+        if (pending.empty()) {
+          FURROW_RETURN_IF_ERROR(ForEachLine(chunk.substr(0, nl), parse_line));
+        } else {
+          pending.append(chunk.substr(0, nl));
+          FURROW_RETURN_IF_ERROR(ForEachLine(pending, parse_line));
+          pending.clear();
+        }
+        chunk.remove_prefix(nl + 1);
+      }
+    });
+    if (done.ok()) done = ForEachLine(pending, parse_line);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) error_ = done;  // a stop is the only other way to end early
+    finished_ = true;
+    changed_.notify_all();
+  }
+
+  std::string_view compressed_;
+  std::string file_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::unique_ptr<PingInstance>> parsed_;  // in file order
+  std::vector<std::unique_ptr<PingInstance>> spare_;
+  std::unique_ptr<PingInstance> current_;  // handed out by Next
+  int64_t bad_lines_ = 0;
+  Status error_;  // why parsing ended early (kDataLoss: the file does not decompress)
+  bool finished_ = false;
+  bool stopping_ = false;
+  std::thread parser_;  // last: starts once the members above exist
+};
+
+}  // namespace
 
 Result<LoadStats> LoadFromLake(storage::ObjectStore& lake, Warehouse& warehouse, const LoadOptions& options) {
   FURROW_RETURN_IF_ERROR(warehouse.Prepare());
@@ -133,20 +278,11 @@ Result<LoadStats> LoadFromLake(storage::ObjectStore& lake, Warehouse& warehouse,
         continue;
       }
       FURROW_ASSIGN_OR_RETURN(std::string compressed, lake.Get(info.key));
-      Result<std::string> text = sink::Decompress(sink::Compression::kGzip, compressed);
-      if (!text.ok()) return text.status().WithContext(info.key);
-      std::vector<PingInstance> pings;
-      FURROW_RETURN_IF_ERROR(ForEachLine(*text, [&](std::string_view line) {
-        Result<PingInstance> p = ParseExtractedPing(line);
-        if (!p.ok()) {
-          ++stats.bad_lines;
-          log::Warn("skipping an unreadable ping line", {{"file", info.key}, {"error", p.status().message()}});
-          return Status::Ok();
-        }
-        pings.push_back(std::move(*p));
-        return Status::Ok();
-      }));
-      FURROW_ASSIGN_OR_RETURN(PingLoadResult r, warehouse.LoadPings(info.key, pings));
+      ParsingPingSource pings(compressed, info.key);
+      Result<PingLoadResult> loaded_file = warehouse.LoadPingStream(info.key, pings);
+      if (!loaded_file.ok()) return loaded_file.status().WithContext(info.key);
+      stats.bad_lines += pings.bad_lines();
+      PingLoadResult r = *loaded_file;
       ++stats.files;
       stats.pings += r.pings;
       stats.duplicate_pings += r.duplicates;

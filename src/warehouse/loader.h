@@ -10,7 +10,9 @@
 // re-run loads nothing twice and a run that stopped half-way resumes at the first
 // file it had not committed. A line that cannot be read (bad JSON, wrong field count)
 // is skipped and counted in LoadStats::bad_lines (and logged with its file); a file
-// that cannot be decompressed stops the run with kDataLoss.
+// that cannot be decompressed stops the run with kDataLoss, and nothing of it is stored
+// (ping files are inflated and parsed on a second thread while the warehouse inserts,
+// so the damage may show after rows were inserted: the file's transaction rolls back).
 // Progress is logged every file ("warehouse load progress": files and rows done).
 //
 // Not safe to run twice at once against the same warehouse.

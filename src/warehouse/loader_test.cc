@@ -132,6 +132,38 @@ TEST_F(LoaderLakeTest, LoadsTheGitlabExampleThroughExtractOnceOnly) {
   EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM load_manifest"), "2");
 }
 
+// The loader inflates and parses a file while it inserts, so a file that turns out to
+// be damaged half-way has had rows inserted: they must all be rolled back, with no
+// manifest row, and the repaired file loads whole.
+TEST_F(LoaderLakeTest, TruncatedPingFileStopsTheRunAndStoresNothingOfIt) {
+  auto data = receiver::ParseUsageData(ReadFile("../shared/data/gitlab/payloads/service_ping_example.json"), {});
+  ASSERT_TRUE(data.ok());
+  for (const char* uuid : {"u1", "u2", "u3", "u4"}) {
+    data->uuid = uuid;
+    ASSERT_TRUE(store_->StoreUsageData(*data, "127.0.0.1", "2026-04-01T10:00:00.000Z").ok());
+  }
+  ASSERT_TRUE(receiver::ExtractDay(*store_, *lake_, "2026-04-01").ok());
+  const std::string key = "pings/raw_usage_data/date=2026-04-01/00000000000000000001-00000000000000000004.jsonl.gz";
+  auto good = lake_->Get(key);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  ASSERT_TRUE(lake_->Put(key, good->substr(0, good->size() * 3 / 4), {}).ok());
+  auto w = OpenSqliteWarehouse(warehouse_path_, clock_);
+  ASSERT_TRUE(w.ok());
+  auto failed = LoadFromLake(*lake_, **w, {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(failed.status().ToString().find(key), std::string::npos);
+  EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM ping_instance"), "0");
+  EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM ping_instance_metric"), "0");
+  EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM load_manifest"), "0");
+
+  ASSERT_TRUE(lake_->Put(key, *good, {}).ok());
+  auto loaded = LoadFromLake(*lake_, **w, {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->pings, 4);
+  EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM ping_instance"), "4");
+}
+
 TEST_F(LoaderLakeTest, LoadsEventFilesAndSkipsBadLines) {
   std::string good(130, '\t');
   good.insert(0, "app");  // app_id = "app", the rest empty

@@ -40,10 +40,9 @@ class Stmt {
   void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void Real(int i, double v) { sqlite3_bind_double(s_, i, v); }
   int Step() { return sqlite3_step(s_); }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
+  // Keeps the bindings: a caller rebinds what changes (every parameter is bound
+  // before the first Step).
+  void Reset() { sqlite3_reset(s_); }
 
  private:
   sqlite3_stmt* s_ = nullptr;
@@ -112,6 +111,11 @@ CREATE TABLE IF NOT EXISTS load_manifest (
   }
 
   Result<PingLoadResult> LoadPings(const std::string& file, const std::vector<PingInstance>& pings) override {
+    VectorPingSource source(pings);
+    return LoadPingStream(file, source);
+  }
+
+  Result<PingLoadResult> LoadPingStream(const std::string& file, PingSource& pings) override {
     FURROW_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Result<PingLoadResult> r = LoadPingsInTransaction(file, pings);
     if (!r.ok()) {
@@ -157,7 +161,7 @@ CREATE TABLE IF NOT EXISTS load_manifest (
     return Status::Ok();
   }
 
-  Result<PingLoadResult> LoadPingsInTransaction(const std::string& file, const std::vector<PingInstance>& pings) {
+  Result<PingLoadResult> LoadPingsInTransaction(const std::string& file, PingSource& pings) {
     Stmt instance(db_,
                   "INSERT INTO ping_instance (ping_id, installation_id, uuid, hostname, version, edition, recorded_at, "
                   "created_at, metric_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (ping_id) DO NOTHING");
@@ -166,7 +170,10 @@ CREATE TABLE IF NOT EXISTS load_manifest (
                 "has_timed_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!instance.ok() || !metric.ok()) return SqliteError(db_, SQLITE_ERROR, "preparing the ping inserts");
     PingLoadResult result;
-    for (const PingInstance& p : pings) {
+    while (true) {
+      FURROW_ASSIGN_OR_RETURN(const PingInstance* next, pings.Next());
+      if (next == nullptr) break;
+      const PingInstance& p = *next;
       instance.Reset();
       instance.Int(1, p.ping_id);
       instance.Text(2, p.installation_id);
@@ -184,11 +191,12 @@ CREATE TABLE IF NOT EXISTS load_manifest (
         continue;
       }
       ++result.pings;
+      // The ping's columns stay bound across its metrics; only the metric's change.
+      metric.Int(1, p.ping_id);
+      metric.Text(2, p.installation_id);
+      metric.Text(3, p.recorded_at);
       for (const PingMetric& m : p.metrics) {
         metric.Reset();
-        metric.Int(1, p.ping_id);
-        metric.Text(2, p.installation_id);
-        metric.Text(3, p.recorded_at);
         metric.Text(4, m.path);
         metric.Real(5, m.value);
         metric.Int(6, m.has_timed_out ? 1 : 0);
@@ -238,7 +246,10 @@ Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, 
   }
   auto w = std::make_unique<SqliteWarehouse>(db, path, &clock);
   sqlite3_busy_timeout(db, 5000);
-  FURROW_RETURN_IF_ERROR(w->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // A new file gets 64 KiB pages; every file is switched to a rollback journal (see
+  // the header for why), unless another connection holds it open in WAL mode.
+  FURROW_RETURN_IF_ERROR(w->Exec("PRAGMA page_size=65536; PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; "
+                                 "PRAGMA cache_size=-65536;"));
   return std::unique_ptr<Warehouse>(std::move(w));
 }
 

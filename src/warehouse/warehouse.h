@@ -57,6 +57,29 @@ struct PingLoadResult {
   int64_t metrics = 0;     // ping_instance_metric rows written
 };
 
+// A file's pings handed over one at a time, so that a warehouse can insert while the
+// loader is still parsing (and the file's pings need not all be in memory at once).
+class PingSource {
+ public:
+  virtual ~PingSource() = default;
+  // The next ping, or nullptr after the last. The ping stays valid until the next call.
+  // An error ends the load of the file (its transaction is rolled back).
+  [[nodiscard]] virtual Result<const PingInstance*> Next() = 0;
+};
+
+// A PingSource over pings already in memory.
+class VectorPingSource final : public PingSource {
+ public:
+  explicit VectorPingSource(const std::vector<PingInstance>& pings) : pings_(pings) {}
+  Result<const PingInstance*> Next() override {
+    return next_ < pings_.size() ? &pings_[next_++] : static_cast<const PingInstance*>(nullptr);
+  }
+
+ private:
+  const std::vector<PingInstance>& pings_;
+  size_t next_ = 0;
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -67,6 +90,18 @@ class Warehouse {
   // Loads a file's pings (skipping ping ids already present) and its manifest row.
   [[nodiscard]] virtual Result<PingLoadResult> LoadPings(const std::string& file,
                                                          const std::vector<PingInstance>& pings) = 0;
+  // The same as LoadPings with the pings taken from `source` one at a time. The default
+  // collects them and calls LoadPings (PostgreSQL and ClickHouse look at a file's ping
+  // ids before writing); SQLite inserts each as it comes.
+  [[nodiscard]] virtual Result<PingLoadResult> LoadPingStream(const std::string& file, PingSource& source) {
+    std::vector<PingInstance> pings;
+    while (true) {
+      FURROW_ASSIGN_OR_RETURN(const PingInstance* p, source.Next());
+      if (p == nullptr) break;
+      pings.push_back(*p);
+    }
+    return LoadPings(file, pings);
+  }
   // Loads a file's events and its manifest row; returns the rows written.
   [[nodiscard]] virtual Result<int64_t> LoadEvents(const std::string& file,
                                                    const std::vector<event::FieldViews>& events) = 0;
