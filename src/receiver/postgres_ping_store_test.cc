@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ping/test_servers.h"
+#include "receiver/ping_store_testing.h"
 
 namespace furrow::receiver {
 namespace {
@@ -77,6 +78,17 @@ TEST(PostgresPingStoreTest, StoresDeduplicatesListsScansAndVersions) {
   // Reopening does not reapply migrations.
   auto reopened = OpenPostgresPingStore(pg.url());
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+}
+
+// Group commit under the write lock: many writers at once, each pair sent by every
+// writer, store each (uuid, recorded_at) once.
+TEST(PostgresPingStoreTest, ConcurrentRepeatsAreStoredOnceUnderGroupCommit) {
+  ping::testing::PostgresTestServer pg;
+  Status started = pg.Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  auto store = OpenPostgresPingStore(pg.url());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  testing::ExpectConcurrentRepeatsStoreOnce(**store, 16, 40);
 }
 
 }  // namespace

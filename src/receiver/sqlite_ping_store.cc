@@ -2,15 +2,14 @@
 
 #include <sqlite3.h>
 
-#include <condition_variable>
-#include <deque>
-#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
+
+#include "receiver/group_commit.h"
 
 namespace furrow::receiver {
 namespace {
@@ -217,14 +216,13 @@ Status SqliteError(sqlite3* db, int rc, const std::string& what) {
 class SqlitePingStore final : public PingStore {
  public:
   SqlitePingStore(sqlite3* db, std::string path)
-      : db_(db), path_(std::move(path)), statements_(db), writer_([this] { WriteBatches(); }) {}
+      : db_(db),
+        path_(std::move(path)),
+        statements_(db),
+        group_commit_(std::make_unique<GroupCommit>(
+            [this](const std::vector<GroupCommit::Ping>& batch) { return CommitBatch(batch); })) {}
   ~SqlitePingStore() override {
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      stopping_ = true;
-    }
-    queue_ready_.notify_all();
-    writer_.join();
+    group_commit_.reset();  // answers what is queued while the connection is still open
     statements_.Clear();
     sqlite3_close(db_);
   }
@@ -257,19 +255,10 @@ class SqlitePingStore final : public PingStore {
     return Status::Ok();
   }
 
-  // Queues the payload for the group-commit writer and waits until the transaction
-  // holding it has committed (or failed).
+  // Waits until the group commit holding the payload has committed (or failed).
   Result<StoreResult> StoreUsageData(const UsageData& d, const std::string& source_ip,
                                      const std::string& created_at) override {
-    PendingPing pending{&d, &source_ip, &created_at, {}};
-    std::future<Result<StoreResult>> done = pending.done.get_future();
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (stopping_) return UnavailableError("the ping store is closing");
-      queue_.push_back(&pending);
-    }
-    queue_ready_.notify_one();
-    return done.get();
+    return group_commit_->Store(d, source_ip, created_at);
   }
 
   Result<int64_t> StoreMetadata(const std::string& uuid, const std::string& metadata_json,
@@ -479,52 +468,15 @@ class SqlitePingStore final : public PingStore {
     return raw_id;
   }
 
-  // One StoreUsageData call waiting for its group commit. The pointers are the
-  // caller's arguments, valid until `done` is set.
-  struct PendingPing {
-    const UsageData* data;
-    const std::string* source_ip;
-    const std::string* created_at;
-    std::promise<Result<StoreResult>> done;
-  };
-
-  // The group-commit writer: takes every payload queued so far, stores them in one
-  // transaction (one WAL fsync), then answers each. Runs until the destructor, after
-  // draining the queue.
-  void WriteBatches() {
-    std::vector<PendingPing*> batch;
-    while (true) {
-      {
-        std::unique_lock<std::mutex> lock(queue_mu_);
-        queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping and drained
-        batch.assign(queue_.begin(), queue_.end());
-        queue_.clear();
-      }
-      std::vector<Result<StoreResult>> results = CommitBatch(batch);
-      for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
-    }
-  }
-
-  std::vector<Result<StoreResult>> CommitBatch(const std::vector<PendingPing*>& batch) {
-    std::vector<Result<StoreResult>> results;
-    results.reserve(batch.size());
+  std::vector<Result<StoreResult>> CommitBatch(const std::vector<GroupCommit::Ping>& batch) {
     std::lock_guard<std::mutex> lock(mu_);
-    Status begun = Exec("BEGIN IMMEDIATE");
-    if (!begun.ok()) return std::vector<Result<StoreResult>>(batch.size(), begun);
-    for (const PendingPing* p : batch) results.push_back(StoreOne(*p->data, *p->source_ip, *p->created_at));
-    Status committed = Exec("COMMIT");
-    if (!committed.ok()) {
-      Exec("ROLLBACK").IgnoreError();
-      return std::vector<Result<StoreResult>>(batch.size(), committed);
-    }
-    return results;
+    return CommitInOneTransaction(
+        batch, "BEGIN IMMEDIATE", [this](const std::string& sql) { return Exec(sql); },
+        [this](const GroupCommit::Ping& p) { return StoreOne(*p.data, *p.source_ip, *p.created_at); });
   }
 
-  // Inside the batch's transaction: a repeat of a stored (uuid, recorded_at) (also one
-  // stored earlier in this batch) answers its id; a new payload's rows are written
-  // under a savepoint, so a payload that fails half-way leaves nothing and the others
-  // in the batch still commit.
+  // Inside the batch's transaction, under the ping's savepoint: a repeat of a stored
+  // (uuid, recorded_at) (also one stored earlier in this batch) answers its id.
   Result<StoreResult> StoreOne(const UsageData& d, const std::string& source_ip, const std::string& created_at) {
     {
       Statement existing(statements_, db_, "SELECT id FROM raw_usage_data WHERE uuid = ?1 AND recorded_at = ?2");
@@ -535,27 +487,15 @@ class SqlitePingStore final : public PingStore {
       if (rc == SQLITE_ROW) return StoreResult{existing.Int(0), false};
       if (rc != SQLITE_DONE) return SqliteError(db_, rc, "looking up the payload");
     }
-    FURROW_RETURN_IF_ERROR(Exec("SAVEPOINT payload"));
-    Result<int64_t> id = InsertUsageData(d, source_ip, created_at);
-    if (!id.ok()) {
-      Exec("ROLLBACK TO payload").IgnoreError();
-      Exec("RELEASE payload").IgnoreError();
-      return id.status();
-    }
-    FURROW_RETURN_IF_ERROR(Exec("RELEASE payload"));
-    return StoreResult{*id, true};
+    FURROW_ASSIGN_OR_RETURN(int64_t id, InsertUsageData(d, source_ip, created_at));
+    return StoreResult{id, true};
   }
 
   std::mutex mu_;  // the connection and statements_
   sqlite3* db_;
   std::string path_;
   StatementCache statements_;
-
-  std::mutex queue_mu_;
-  std::condition_variable queue_ready_;
-  std::deque<PendingPing*> queue_;
-  bool stopping_ = false;
-  std::thread writer_;  // last member: starts after the others are constructed
+  std::unique_ptr<GroupCommit> group_commit_;  // reset first in the destructor
 };
 
 }  // namespace
