@@ -23,9 +23,10 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 
 python3 "$here/make_payload.py" 2000 > "$tmp/payload.json"
-echo "payload: $(wc -c < "$tmp/payload.json") bytes, 2000 metrics"
+echo "payload: $(wc -c < "$tmp/payload.json") bytes, 2000 metrics; load average $(load_average)"
 
 start_receiver() {  # $1 = data dir, rest = extra options; sets port
   local dir=$1; shift
@@ -40,14 +41,19 @@ start_receiver() {  # $1 = data dir, rest = extra options; sets port
   port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/out")
 }
 
-run_wrk() {  # $1 = label
+run_wrk() {  # $1 = label; the receiver is the last pid started
   PAYLOAD_FILE="$tmp/payload.json" wrk -t2 -c32 -d"${seconds}s" --latency -s "$here/post.lua" \
     "http://127.0.0.1:$port" > "$tmp/wrk.txt"
-  local rps p99 non2xx
+  local rps p99 non2xx requests cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.txt")
-  echo "$1: ${rps} payloads/s, p99 ${p99}, non-2xx ${non2xx:-0}"
+  requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
+  # The receiver's CPU time (user + system) per payload: steadier than the rate on a
+  # machine shared with other work.
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/${pids[-1]}/stat")
+  echo "$1: ${rps} payloads/s, p99 ${p99}, non-2xx ${non2xx:-0}, receiver CPU" \
+    "$(python3 -c "print(f'{1000 * $cpu / $requests:.3f}')") ms/payload; load average $(load_average)"
 }
 
 # 1a. SQLite store.
@@ -61,7 +67,7 @@ start=$(date +%s.%N)
 load=$("$furrow" warehouse load --data-dir "$tmp/sqlite" --source pings --log-level warn)
 end=$(date +%s.%N)
 rows=$(echo "$load" | sed -n 's/.* \([0-9]*\) metric rows.*/\1/p')
-python3 -c "import sys; r, s = int(sys.argv[1]), float(sys.argv[3]) - float(sys.argv[2]); print(f'warehouse load (SQLite): {r} metric rows in {s:.2f} s = {r / s:.0f} rows/s')" "$rows" "$start" "$end"
+python3 -c "import sys; r, s = int(sys.argv[1]), float(sys.argv[3]) - float(sys.argv[2]); print(f'warehouse load (SQLite): {r} metric rows in {s:.2f} s = {r / s:.0f} rows/s; load average {sys.argv[4]}')" "$rows" "$start" "$end" "$(load_average)"
 
 # 1b and 2. PostgreSQL store and pgbench on the same server.
 pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -80,4 +86,4 @@ INSERT INTO bench_payload VALUES (:'payload');
 SQL
 echo "INSERT INTO bench_raw (uuid, payload, recorded_at, created_at) SELECT md5(random()::text), p, '2026-11-22', now()::text FROM bench_payload;" > "$tmp/insert.sql"
 pgbench -n -c32 -j2 -T"$seconds" -f "$tmp/insert.sql" "$url" > "$tmp/pgbench.txt" 2>&1
-echo "pgbench baseline (same JSON row, same server): $(awk '/tps =/ {print $3}' "$tmp/pgbench.txt") inserts/s"
+echo "pgbench baseline (same JSON row, same server): $(awk '/tps =/ {print $3}' "$tmp/pgbench.txt") inserts/s; load average $(load_average)"
