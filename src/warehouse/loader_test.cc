@@ -164,6 +164,28 @@ TEST_F(LoaderLakeTest, TruncatedPingFileStopsTheRunAndStoresNothingOfIt) {
   EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM ping_instance"), "4");
 }
 
+// Leaving WAL for a rollback journal needs the file to itself: a warehouse in WAL mode
+// that an analyst's connection has open must still load (staying in WAL).
+TEST_F(LoaderLakeTest, LoadsIntoAWalWarehouseAnotherConnectionHasOpen) {
+  sqlite3* analyst = nullptr;
+  ASSERT_EQ(sqlite3_open(warehouse_path_.c_str(), &analyst), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(analyst, "PRAGMA journal_mode=WAL; CREATE TABLE notes (x)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto data = receiver::ParseUsageData(ReadFile("../shared/data/gitlab/payloads/service_ping_example.json"), {});
+  ASSERT_TRUE(data.ok());
+  ASSERT_TRUE(store_->StoreUsageData(*data, "127.0.0.1", "2026-04-01T10:00:00.000Z").ok());
+  ASSERT_TRUE(receiver::ExtractDay(*store_, *lake_, "2026-04-01").ok());
+  {
+    auto w = OpenSqliteWarehouse(warehouse_path_, clock_);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    auto stats = LoadFromLake(*lake_, **w, {});
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(stats->pings, 1);
+  }
+  EXPECT_EQ(Query(warehouse_path_, "PRAGMA journal_mode"), "wal");
+  sqlite3_close(analyst);
+}
+
 TEST_F(LoaderLakeTest, LoadsEventFilesAndSkipsBadLines) {
   std::string good(130, '\t');
   good.insert(0, "app");  // app_id = "app", the rest empty

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "core/logging.h"
 #include "core/time_format.h"
 
 namespace furrow::warehouse {
@@ -245,11 +246,18 @@ Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, 
     return IoError(message);
   }
   auto w = std::make_unique<SqliteWarehouse>(db, path, &clock);
-  sqlite3_busy_timeout(db, 5000);
   // A new file gets 64 KiB pages; every file is switched to a rollback journal (see
-  // the header for why), unless another connection holds it open in WAL mode.
-  FURROW_RETURN_IF_ERROR(w->Exec("PRAGMA page_size=65536; PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; "
-                                 "PRAGMA cache_size=-65536;"));
+  // the header for why). Leaving WAL needs the file to itself: while another
+  // connection has a WAL file open the switch fails at once (before the busy timeout
+  // is set) and the load runs in WAL mode, slower but correct.
+  FURROW_RETURN_IF_ERROR(w->Exec("PRAGMA page_size=65536;"));
+  Status journal = w->Exec("PRAGMA journal_mode=DELETE;");
+  if (!journal.ok()) {
+    log::Warn("the warehouse stays in its journal mode (another connection has it open)",
+              {{"warehouse", path}, {"error", journal.message()}});
+  }
+  sqlite3_busy_timeout(db, 5000);
+  FURROW_RETURN_IF_ERROR(w->Exec("PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"));
   return std::unique_ptr<Warehouse>(std::move(w));
 }
 
