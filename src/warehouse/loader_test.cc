@@ -162,6 +162,13 @@ TEST_F(LoaderLakeTest, TruncatedPingFileStopsTheRunAndStoresNothingOfIt) {
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->pings, 4);
   EXPECT_EQ(Query(warehouse_path_, "SELECT COUNT(*) FROM ping_instance"), "4");
+  // Regression: every ping's metric rows carry that ping's id and installation (the
+  // ping columns, bound once per ping, once stayed those of the file's first ping).
+  EXPECT_EQ(Query(warehouse_path_,
+                  "SELECT COUNT(*) FROM ping_instance i WHERE metric_count = (SELECT COUNT(*) FROM "
+                  "ping_instance_metric m WHERE m.ping_id = i.ping_id AND m.installation_id = i.installation_id "
+                  "AND m.recorded_at = i.recorded_at)"),
+            "4");
 }
 
 // Leaving WAL for a rollback journal needs the file to itself: a warehouse in WAL mode

@@ -193,15 +193,17 @@ CREATE TABLE IF NOT EXISTS load_manifest (
       }
       ++result.pings;
       // The ping's columns stay bound across its metrics; only the metric's change.
+      // (SQLite refuses to bind on a statement that has run and not been reset, so the
+      // statement is reset right after each step.)
       metric.Int(1, p.ping_id);
       metric.Text(2, p.installation_id);
       metric.Text(3, p.recorded_at);
       for (const PingMetric& m : p.metrics) {
-        metric.Reset();
         metric.Text(4, m.path);
         metric.Real(5, m.value);
         metric.Int(6, m.has_timed_out ? 1 : 0);
         rc = metric.Step();
+        metric.Reset();
         if (rc != SQLITE_DONE) return SqliteError(db_, rc, "inserting a metric of ping " + std::to_string(p.ping_id));
       }
       result.metrics += static_cast<int64_t>(p.metrics.size());
