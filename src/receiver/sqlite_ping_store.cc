@@ -2,10 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -213,6 +215,72 @@ Status SqliteError(sqlite3* db, int rc, const std::string& what) {
   return InternalError(message);
 }
 
+// Copies the WAL back into the database file on its own thread and connection, so
+// that the group-commit writer does not stop for checkpoints: SQLite's automatic
+// checkpoint runs inside the COMMIT that crosses its threshold, and copying ~16 MB and
+// fsyncing the file there held every waiting request. The writer's commits only
+// signal (a WAL hook, which replaces the automatic checkpoint). If the WAL still grows
+// past kInlinePages (the checkpointer cannot keep up), the committing thread
+// checkpoints itself, as SQLite would.
+class WalCheckpointer {
+ public:
+  static constexpr int kPages = 1000;        // SQLite's default wal_autocheckpoint
+  static constexpr int kInlinePages = 8000;  // about 128 MB of 16 KiB pages
+
+  // Takes ownership of `own` (a second connection to the same file).
+  WalCheckpointer(sqlite3* writer, sqlite3* own) : writer_(writer), own_(own), thread_([this] { Run(); }) {
+    sqlite3_wal_hook(writer_, &WalCheckpointer::OnCommit, this);
+  }
+  ~WalCheckpointer() {
+    sqlite3_wal_hook(writer_, nullptr, nullptr);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    sqlite3_close(own_);
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+ private:
+  static int OnCommit(void* self, sqlite3* db, const char* schema, int frames) {
+    auto* c = static_cast<WalCheckpointer*>(self);
+    if (frames >= kInlinePages) {
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= kPages) {
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        c->pending_ = true;
+      }
+      c->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || pending_; });
+      if (stopping_) return;
+      pending_ = false;
+      lock.unlock();
+      // PASSIVE never blocks the writer; what it cannot copy yet waits for the next round.
+      sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  sqlite3* writer_;
+  sqlite3* own_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 class SqlitePingStore final : public PingStore {
  public:
   SqlitePingStore(sqlite3* db, std::string path)
@@ -223,6 +291,7 @@ class SqlitePingStore final : public PingStore {
             [this](const std::vector<GroupCommit::Ping>& batch) { return CommitBatch(batch); })) {}
   ~SqlitePingStore() override {
     group_commit_.reset();  // answers what is queued while the connection is still open
+    checkpointer_.reset();
     statements_.Clear();
     sqlite3_close(db_);
   }
@@ -395,6 +464,13 @@ class SqlitePingStore final : public PingStore {
 
   std::string Describe() const override { return "sqlite:" + path_; }
 
+  // Moves WAL checkpoints to a second connection (see WalCheckpointer); without one,
+  // SQLite's automatic checkpoint stays.
+  void StartCheckpointer(sqlite3* own) {
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpointer_ = std::make_unique<WalCheckpointer>(db_, own);
+  }
+
  private:
   Status Exec(const std::string& sql) {
     char* error = nullptr;
@@ -496,6 +572,7 @@ class SqlitePingStore final : public PingStore {
   std::string path_;
   StatementCache statements_;
   std::unique_ptr<GroupCommit> group_commit_;  // reset first in the destructor
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // then this
 };
 
 }  // namespace
@@ -521,6 +598,16 @@ Result<std::unique_ptr<PingStore>> OpenSqlitePingStore(const std::string& path) 
     return IoError(message);
   }
   FURROW_RETURN_IF_ERROR(store->Migrate());
+  sqlite3* checkpoint_db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &checkpoint_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_busy_timeout(checkpoint_db, 5000);
+    // The checkpoint fsyncs the database file before the WAL frames it copied count as done.
+    sqlite3_exec(checkpoint_db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+    store->StartCheckpointer(checkpoint_db);
+  } else {
+    sqlite3_close(checkpoint_db);
+  }
   return std::unique_ptr<PingStore>(std::move(store));
 }
 

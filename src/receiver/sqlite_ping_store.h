@@ -15,6 +15,10 @@
 // then answers each caller. The batch is as large as the number of callers waiting,
 // so give the receiver as many workers as the concurrency it should absorb.
 //
+// Checkpoints (copying the WAL back into the file) run on a second connection and
+// thread, not inside the writer's commits; the WAL file grows to at most about 128 MB
+// (8,000 pages) before the writer checkpoints itself, and is reused from its start.
+//
 // Thread safety: safe for concurrent use; one connection, calls serialised by a
 // mutex (SQLite serialises writers anyway); prepared statements are compiled once.
 #pragma once
