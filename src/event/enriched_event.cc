@@ -2,9 +2,6 @@
 
 #include <algorithm>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <unordered_map>
 
 namespace furrow::event {
@@ -48,37 +45,15 @@ std::optional<size_t> FieldIndexByName(std::string_view name) {
   return it->second;
 }
 
+Status FieldCountError(size_t count) {
+  return InvalidArgumentError("enriched event has " + std::to_string(count) +
+                              " tab-separated fields, expected " + std::to_string(kFieldCount));
+}
+
 Result<FieldViews> SplitTsv(std::string_view line) {
   FieldViews fields;
-  size_t count = 0;
-  size_t start = 0;
-  auto tab_at = [&](size_t pos) {
-    if (count < kFieldCount) fields[count] = line.substr(start, pos - start);
-    ++count;
-    start = pos + 1;
-  };
-  size_t i = 0;
-#if defined(__SSE2__)
-  // 16 bytes at a time: a mask of the tabs, then one step per tab.
-  const __m128i tab = _mm_set1_epi8('\t');
-  for (; i + 16 <= line.size(); i += 16) {
-    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data() + i));
-    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, tab)));
-    while (mask != 0) {
-      tab_at(i + static_cast<size_t>(__builtin_ctz(mask)));
-      mask &= mask - 1;
-    }
-  }
-#endif
-  for (; i < line.size(); ++i) {
-    if (line[i] == '\t') tab_at(i);
-  }
-  if (count < kFieldCount) fields[count] = line.substr(start);
-  ++count;
-  if (count != kFieldCount) {
-    return InvalidArgumentError("enriched event has " + std::to_string(count) +
-                                " tab-separated fields, expected " + std::to_string(kFieldCount));
-  }
+  const size_t count = ForEachTsvField(line, [&](size_t i, std::string_view f) { fields[i] = f; });
+  if (count != kFieldCount) return FieldCountError(count);
   return fields;
 }
 

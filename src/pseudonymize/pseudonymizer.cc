@@ -507,36 +507,40 @@ void Pseudonymizer::AppendPseudonymString(std::string_view value, std::string* o
 }
 
 Status Pseudonymizer::ProcessEnrichedEvent(std::string_view line, std::string* out) {
-  Result<event::FieldViews> split = event::SplitTsv(line);
-  if (!split.ok()) {
-    failure_ = invalid_field_count_;
-    return split.status();
-  }
-  const event::FieldViews& fields = *split;
   out->clear();
   out->reserve(line.size() + 2048);
   Walker walker(this);
-  // Empty and allowlisted fields, with the tabs around them, are copied from the
-  // line in runs: `copied` is where the part not yet written starts.
+  // Fields are handled as the tabs are found. Empty and allowlisted fields, with the
+  // tabs around them, are copied from the line in runs: `copied` is where the part
+  // not yet written starts. A malformed line is found at the end, and then `out` is
+  // dropped.
   const char* copied = line.data();
-  for (size_t i = 0; i < event::kFieldCount; ++i) {
-    std::string_view f = fields[i];
-    if (f.empty() || allowlist_.KeepsField(i)) continue;
+  const uint64_t values_before = pending_values_;  // a malformed line counts none
+  size_t broken_json = event::kFieldCount;  // the first JSON column that is not JSON
+  const size_t count = event::ForEachTsvField(line, [&](size_t i, std::string_view f) {
+    if (f.empty() || allowlist_.KeepsField(i) || broken_json != event::kFieldCount) return;
     out->append(copied, static_cast<size_t>(f.data() - copied));
     copied = f.data() + f.size();
     const event::ValueType type = event::FieldValueType(i);
     if (type == event::ValueType::kJson) {
-      if (!walker.RewriteText(f, out)) {
-        failure_ = invalid_json_column_;
-        return InvalidArgumentError("column " + std::string(event::kFieldNames[i]) +
-                                    " is not valid JSON");
-      }
+      if (!walker.RewriteText(f, out)) broken_json = i;
     } else if (type == event::ValueType::kString ||
                allowlist_.non_string_policy() == NonStringPolicy::kPseudonym) {
       AppendPseudonym(f, out);
     }
     // else: a number, boolean or timestamp column cannot hold a pseudonym and still
     // parse as its type, so under the default policy it becomes null (empty).
+  });
+  if (count != event::kFieldCount) {
+    pending_values_ = values_before;
+    failure_ = invalid_field_count_;
+    return event::FieldCountError(count);
+  }
+  if (broken_json != event::kFieldCount) {
+    pending_values_ = values_before;
+    failure_ = invalid_json_column_;
+    return InvalidArgumentError("column " + std::string(event::kFieldNames[broken_json]) +
+                                " is not valid JSON");
   }
   out->append(copied, static_cast<size_t>(line.data() + line.size() - copied));
   return Status::Ok();
