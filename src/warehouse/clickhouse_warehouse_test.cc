@@ -11,10 +11,12 @@
 #include <fstream>
 #include <thread>
 
+#include "event/enriched_event.h"
 #include "net/http_client.h"
 #include "ping/test_servers.h"
 #include "receiver/extract.h"
 #include "receiver/sqlite_ping_store.h"
+#include "sink/compressor.h"
 #include "storage/local_object_store.h"
 #include "warehouse/loader.h"
 #include "warehouse/open_warehouse.h"
@@ -147,6 +149,52 @@ TEST(ClickHouseWarehouseTest, LoadsPingsOverHttpOnceOnly) {
   ASSERT_TRUE(dup.ok());
   EXPECT_EQ(dup->duplicate_pings, 3);
   EXPECT_EQ(server.Query("SELECT count() FROM ping_instance_metric"), "6");
+}
+
+TEST(ClickHouseWarehouseTest, LoadsEventsOverHttpOnceOnly) {
+  if (access(kServer, X_OK) != 0) GTEST_SKIP() << kServer << " is not installed";
+  ClickHouseTestServer server;
+  Status started = server.Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  ping::testing::TempDir dir;
+  auto lake = storage::LocalObjectStore::Open(dir.path() + "/lake");
+  ASSERT_TRUE(lake.ok());
+  // Two enriched events as the sink writes them (a value with a backslash and a
+  // quote, typed columns, empty fields), one line that is not an event.
+  std::string text;
+  for (const char* id : {"e1", "e2"}) {
+    event::EnrichedEvent e;
+    e[event::kAppId] = "app\\x'";
+    e[event::kEventId] = id;
+    e[event::kCollectorTstamp] = "2026-05-01 12:00:00.000";
+    e[event::kDvceScreenwidth] = "1920";
+    e[event::kGeoLatitude] = "52.5";
+    text += e.ToTsv() + "\n";
+  }
+  text += "only\tthree\tfields\n";
+  auto compressor = sink::Compressor::Create(sink::Compression::kGzip);
+  ASSERT_TRUE(compressor->Append(text).ok());
+  ASSERT_TRUE(compressor->Finish().ok());
+  ASSERT_TRUE((*lake)->Put("output/2026/05/01/12/part-1.tsv.gz", compressor->TakeOutput(), {}).ok());
+
+  ManualClock clock;
+  auto w = OpenWarehouse(server.url(), dir.path(), clock);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  LoadOptions options;
+  options.pings = false;
+  auto stats = LoadFromLake(**lake, **w, options);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->events, 2);
+  EXPECT_EQ(stats->bad_lines, 1);
+  EXPECT_EQ(server.Query("SELECT count() FROM events FINAL WHERE app_id = 'app\\\\x\\'' AND platform = ''"), "2");
+  EXPECT_EQ(server.Query("SELECT sum(toInt64(dvce_screenwidth)) FROM events FINAL"), "3840");
+  EXPECT_EQ(server.Query("SELECT groupArray(event_id) FROM (SELECT event_id FROM events FINAL ORDER BY event_id)"),
+            "['e1','e2']");
+  auto again = LoadFromLake(**lake, **w, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->files, 0);
+  EXPECT_EQ(again->skipped_files, 1);
+  EXPECT_EQ(server.Query("SELECT count() FROM events"), "2");
 }
 
 }  // namespace
