@@ -9,7 +9,9 @@
 # 2. furrow collector (embedded file streams in a temp dir, fdatasync group commit):
 #    the same GET load, then POST tp2 batches of 10 events (~4 KB, post.lua).
 # 3. GET at half of furrow's measured peak: every connection paced with wrk's
-#    delay() (wrk2 is not in Debian), p99 reported.
+#    delay() (wrk2 is not in Debian), p99 reported; on a fresh collector and data
+#    directory after `sync`, so that it does not measure the writeback of the
+#    full-load runs.
 # Prints requests/s, the furrow/nginx ratio, POST events/s, p99 latencies and furrow's
 # peak RSS (VmHWM). Loopback only; everything it starts it stops.
 set -euo pipefail
@@ -89,23 +91,42 @@ kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
 nginx_statuses="$(awk '{print $9}' "$work/nginx/access.log" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
 
 # --- furrow collector -------------------------------------------------------------
-"$furrow" collector --data-dir "$work/furrow" --port 0 --bind 127.0.0.1 \
-  --stream-budget-bytes $((32 << 30)) --stream-retention-bytes $((256 << 20)) \
-  >"$work/furrow.out" 2>"$work/furrow.err" &
-furrow_pid=$!
-for _ in $(seq 200); do grep -q '^listening on' "$work/furrow.out" 2>/dev/null && break; sleep 0.05; done
-furrow_port="$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/furrow.out")"
-[[ -n "$furrow_port" ]] || { cat "$work/furrow.err" >&2; exit 1; }
+start_furrow() {  # DATA_DIR LOG_NAME: starts the collector, sets furrow_pid and furrow_port
+  "$furrow" collector --data-dir "$1" --port 0 --bind 127.0.0.1 \
+    --stream-budget-bytes $((32 << 30)) --stream-retention-bytes $((256 << 20)) \
+    >"$work/$2.out" 2>"$work/$2.err" &
+  furrow_pid=$!
+  for _ in $(seq 200); do grep -q '^listening on' "$work/$2.out" 2>/dev/null && break; sleep 0.05; done
+  furrow_port="$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$2.out")"
+  [[ -n "$furrow_port" ]] || { cat "$work/$2.err" >&2; exit 1; }
+}
+stop_furrow() {  # adds the process's 503s and peak RSS to the totals
+  local m kb
+  m="$(curl -s "http://127.0.0.1:$furrow_port/metrics")"
+  unavailable=$((unavailable + $(grep -E '^furrow_collector_unavailable_total' <<<"$m" | awk '{s+=$2} END {print s+0}')))
+  kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$furrow_pid/status")"
+  (( kb > rss_kb )) && rss_kb=$kb
+  kill -TERM "$furrow_pid"; wait "$furrow_pid" 2>/dev/null || true; furrow_pid=""
+}
+unavailable=0
+rss_kb=0
+start_furrow "$work/furrow" furrow
 furrow_get="$(run_wrk "http://127.0.0.1:$furrow_port" "$here/get.lua")"
 furrow_post="$(run_wrk "http://127.0.0.1:$furrow_port" "$here/post.lua")"
+stop_furrow
 
+# The half-load run gets a fresh collector on a fresh data directory after `sync`:
+# otherwise it would measure the kernel writing back the gigabytes the full-load runs
+# left dirty (fdatasync then waits behind that writeback), not the collector at half
+# load.
 peak_rps="$(field rps "$furrow_get")"
 half_rate="$(python3 -c "print(max(1.0, $peak_rps / 2))")"
 delay_ms="$(python3 -c "print(max(1, round($connections * 1000 / $half_rate)))")"
+rm -rf "$work/furrow"
+sync
+start_furrow "$work/furrow-half" furrow-half
 furrow_half="$(WRK_DELAY_MS=$delay_ms run_wrk "http://127.0.0.1:$furrow_port" "$here/get.lua")"
-rss_kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$furrow_pid/status")"
-metrics="$(curl -s "http://127.0.0.1:$furrow_port/metrics")"
-kill -TERM "$furrow_pid"; wait "$furrow_pid" 2>/dev/null || true; furrow_pid=""
+stop_furrow
 
 # --- furrow with its streams on tmpfs: the same code without the disk's fdatasync ----
 # cost (not durable across power loss; shows how much of the gap is the disk).
@@ -130,7 +151,6 @@ fi
 # --- report -----------------------------------------------------------------------
 ratio="$(python3 -c "n=float('$(field rps "$nginx_get")' or 0); f=float('$peak_rps' or 0); print('%.2f' % (f/n if n else 0))")"
 post_events="$(python3 -c "print('%.0f' % (float('$(field rps "$furrow_post")' or 0) * 10))")"
-unavailable="$(grep -E '^furrow_collector_unavailable_total' <<<"$metrics" | awk '{s+=$2} END {print s+0}')"
 echo "collector benchmark: $seconds s per run, wrk -t$threads -c$connections, keep-alive, loopback, $(nproc) cores shared with wrk"
 printf '%-34s %12s %10s %10s %8s\n' "run" "requests/s" "p50 ms" "p99 ms" "errors"
 show() { printf '%-34s %12s %10s %10s %8s\n' "$1" "$(field rps "$2")" "$(field p50_ms "$2")" "$(field p99_ms "$2")" "$(( $(field errors "$2") + $(field non2xx "$2") ))"; }
