@@ -1,5 +1,7 @@
 #include "app/collector_stage.h"
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "app/command.h"
@@ -47,7 +49,7 @@ Result<collector::CollectorOptions> ToCollectorOptions(const CollectorStageOptio
 
 void AddCollectorOptions(CLI::App* cmd, CollectorStageOptions* o, int default_port) {
   AddListenOptions(cmd, &o->port, &o->bind, default_port);
-  cmd->add_option("--threads", o->threads, "HTTP I/O threads; 0 = number of cores")
+  cmd->add_option("--threads", o->threads, "HTTP I/O threads; 0 = 4 per core")
       ->capture_default_str();
   cmd->add_option("--max-connections", o->max_connections, "Open connections beyond which new ones are closed")
       ->capture_default_str();
@@ -134,7 +136,12 @@ Result<std::unique_ptr<CollectorStage>> CollectorStage::Create(const CollectorSt
   net::HttpServerOptions server_options;
   server_options.bind = o.bind;
   server_options.port = o.port;
-  server_options.threads = o.threads;
+  // Every answer waits for its group commit, which another thread completes; more I/O
+  // threads than cores keep the connections moving while others wait for that
+  // handoff. Measured with bench/collector on 2 cores (GET, 128 connections): 2
+  // threads 47.8k requests/s, 4 57.8k, 8 60-62k, 12 57k, 16 46k.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server_options.threads = o.threads > 0 ? o.threads : kIoThreadsPerCore * cores;
   server_options.max_connections = o.max_connections;
   server_options.max_body_bytes = o.drop_payload_size;
   server_options.max_request_line_bytes = o.max_request_line_bytes;

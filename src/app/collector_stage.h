@@ -35,10 +35,13 @@
 
 namespace furrow::app {
 
+// The collector's default HTTP I/O threads per core (see collector_stage.cc).
+inline constexpr int kIoThreadsPerCore = 4;
+
 struct CollectorStageOptions {
   int port = 8080;                 // --port; 0 picks a free port
   std::string bind = "0.0.0.0";    // --bind
-  int threads = 0;                 // HTTP I/O threads; 0 = number of cores
+  int threads = 0;                 // HTTP I/O threads; 0 = kIoThreadsPerCore per core
   size_t max_connections = 10000;
   int64_t idle_timeout_s = 610;
   int64_t request_timeout_s = 30;
