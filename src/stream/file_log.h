@@ -15,7 +15,8 @@
 // stream that another process has open is in file_log_inspect.h.
 //
 // Appends go to a queue; one writer thread per stream takes everything queued,
-// waits up to group_commit_window for more, writes it with one write() and makes
+// waits up to group_commit_window for more if it was idle (not when the appends
+// queued up during the previous commit), writes it with one write() and makes
 // it durable with one fdatasync(), then publishes it to consumers and calls every
 // callback. Consumers only ever see durable records and read them from the
 // segment files with pread(), so memory does not grow with the backlog.
@@ -78,9 +79,11 @@ struct FileStreamOptions {
   // 1,000,000 bytes (as Kafka's message.max.bytes and Kinesis' record limit).
   size_t max_record_bytes = 1'000'000;
 
-  // How long the writer waits for more appends after the first one before it
-  // commits. Zero commits as soon as the writer is free (appends that arrive
-  // during an fdatasync still share the next commit). Default: 1 ms.
+  // How long the writer, when it was idle, waits for more appends after the first
+  // one before it commits. Appends that arrived while the previous commit was being
+  // written and synced are committed at once (they have waited for an fdatasync
+  // already, and share the next one without a window). Zero never waits. Default:
+  // 1 ms.
   std::chrono::microseconds group_commit_window{1000};
 
   // The writer commits without waiting for the end of the window once this many

@@ -514,6 +514,10 @@ Status FileStream::WriteBatch(const std::vector<Pending>& batch,
 void FileStream::WriterLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   auto next_retention = SteadyClock::now() + options_.retention_check_interval;
+  // True when appends arrived while the writer was busy with the previous commit:
+  // they have already waited for an fdatasync, so the window is skipped for them
+  // (it only gathers appends when the writer was idle).
+  bool arrived_while_busy = false;
   while (true) {
     while (!closing_ && pending_.empty() && refusals_.empty() &&
            SteadyClock::now() < next_retention) {
@@ -530,7 +534,7 @@ void FileStream::WriterLoop() {
     }
     bool committed = false;
     if (!pending_.empty()) {
-      if (options_.group_commit_window.count() > 0 && !closing_) {
+      if (options_.group_commit_window.count() > 0 && !closing_ && !arrived_while_busy) {
         const auto deadline = SteadyClock::now() + options_.group_commit_window;
         writer_cv_.wait_until(lock, deadline, [&] {
           return closing_ || queued_bytes_ >= options_.max_batch_bytes;
@@ -596,6 +600,7 @@ void FileStream::WriterLoop() {
       lock.lock();
       next_retention = SteadyClock::now() + options_.retention_check_interval;
     }
+    arrived_while_busy = committed && !pending_.empty();
     if (closing_ && pending_.empty() && refusals_.empty()) break;
   }
   writer_done_ = true;
